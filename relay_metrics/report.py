@@ -1,0 +1,75 @@
+"""The load report: what every line of the log turned into, so nothing is lost silently."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+SAMPLE_CHARS = 200
+SAMPLES_PER_REASON = 5
+
+# Why a line is not a record. The first four are the reference's silent skips made visible.
+NOT_UTF8 = "not UTF-8"
+INVALID_JSON = "invalid JSON"
+NOT_OBJECT = "not an object"
+TS_NOT_NUMBER = "ts missing or not a number"
+TS_OUT_OF_RANGE = "ts outside JavaScript's date range"
+
+
+@dataclass(frozen=True)
+class LineSample:
+    file: str
+    line: int  # 1-based, within its file
+    reason: str
+    text: str  # the first SAMPLE_CHARS characters, undecodable bytes shown as \\xNN
+
+
+@dataclass
+class LoadReport:
+    """Counts add up: lines == records + blank + rejected + pending."""
+
+    files: list[str] = field(default_factory=list)
+    lines: int = 0
+    records: int = 0
+    blank: int = 0
+    pending: int = 0
+    rejected: Counter = field(default_factory=Counter)
+    # Records kept, with one field treated as missing because its value had the wrong type.
+    field_problems: Counter = field(default_factory=Counter)
+    samples: list[LineSample] = field(default_factory=list)
+    pending_lines: list[LineSample] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    # Records whose ts falls in the requested window (all records when there is no window).
+    in_window: int = 0
+
+    @property
+    def rejected_total(self) -> int:
+        return sum(self.rejected.values())
+
+    def reject(self, file: str, line: int, reason: str, raw: bytes) -> None:
+        self.rejected[reason] += 1
+        if sum(1 for s in self.samples if s.reason == reason) < SAMPLES_PER_REASON:
+            self.samples.append(LineSample(file, line, reason, sample_text(raw)))
+
+    def add_pending(self, file: str, line: int, raw: bytes) -> None:
+        self.pending += 1
+        self.pending_lines.append(LineSample(file, line, "pending", sample_text(raw)))
+
+    def to_dict(self) -> dict:
+        return {
+            "files": list(self.files),
+            "lines": self.lines,
+            "records": self.records,
+            "records_in_window": self.in_window,
+            "blank": self.blank,
+            "pending": self.pending,
+            "rejected": dict(sorted(self.rejected.items())),
+            "field_problems": dict(sorted(self.field_problems.items())),
+            "samples": [s.__dict__ for s in self.samples],
+            "pending_lines": [s.__dict__ for s in self.pending_lines],
+            "warnings": list(self.warnings),
+        }
+
+
+def sample_text(raw: bytes) -> str:
+    return raw[: SAMPLE_CHARS * 4].decode("utf-8", "backslashreplace")[:SAMPLE_CHARS]

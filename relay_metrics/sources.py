@@ -1,0 +1,125 @@
+"""Where a log lives: a file, a directory with the relay's file and its rotated siblings, or a list.
+
+Everything here opens files read-only; the relay owns the log and we never write, lock or move it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import zlib
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+LOG_NAME = "relay-calls.ndjson"
+_ROTATED = re.compile(re.escape(LOG_NAME) + r"\.(\d+)(\.gz)?")
+
+
+class LogSourceError(Exception):
+    """The log can't be read at all; the message is meant for the user as is."""
+
+
+class LogNotFound(LogSourceError):
+    pass
+
+
+class LogUnreadable(LogSourceError):
+    pass
+
+
+class TruncatedFile(Exception):
+    """A compressed file ended early; what was read before the break is still good."""
+
+
+LogSource = str | os.PathLike | Sequence[str | os.PathLike]
+
+
+def resolve_files(source: LogSource) -> list[Path]:
+    """The files of a source, oldest first, so that file order is the order lines were written."""
+    if isinstance(source, (str, os.PathLike)):
+        source = [source]
+    files: list[Path] = []
+    for item in source:
+        path = Path(item)
+        files.extend(_directory_files(path) if path.is_dir() else [_checked_file(path)])
+    if not files:
+        raise LogNotFound("no log file given")
+    return files
+
+
+def _directory_files(directory: Path) -> list[Path]:
+    rotated: dict[int, Path] = {}
+    try:
+        names = os.listdir(directory)
+    except OSError as exc:
+        raise LogUnreadable(f"cannot list {directory}: {exc.strerror or exc}") from None
+    for name in names:
+        match = _ROTATED.fullmatch(name)
+        if not match:
+            continue
+        number = int(match.group(1))
+        # While the operator gzips `.N`, both `.N` and a partial `.N.gz` exist: the plain one wins.
+        if number not in rotated or not match.group(2):
+            rotated[number] = directory / name
+    files = [rotated[n] for n in sorted(rotated, reverse=True)]
+    current = directory / LOG_NAME
+    if current.is_file():
+        files.append(current)
+    if not files:
+        raise LogNotFound(f"no {LOG_NAME} (or rotated {LOG_NAME}.N) in directory {directory}")
+    return [_checked_file(f) for f in files]
+
+
+def _checked_file(path: Path) -> Path:
+    if not path.exists():
+        raise LogNotFound(f"log file not found: {path}")
+    if not os.access(path, os.R_OK):
+        raise LogUnreadable(f"log file not readable (permission denied): {path}")
+    return path
+
+
+def read_chunks(path: Path, chunk_size: int) -> Iterator[tuple[bytes, int]]:
+    """The file's bytes in chunks of about chunk_size, each with the count of file bytes read so
+    far (for progress); .gz files are decompressed on the way.
+
+    Raises LogUnreadable when the file can't be opened or read, and TruncatedFile (after
+    yielding everything decodable) when a .gz stream is cut short or corrupt.
+    """
+    try:
+        raw = open(path, "rb")
+    except OSError as exc:
+        raise LogUnreadable(f"cannot open {path}: {exc.strerror or exc}") from None
+    with raw:
+        if path.name.endswith(".gz"):
+            yield from _gunzip_chunks(raw, path, chunk_size)
+            return
+        while chunk := _read(raw, path, chunk_size):
+            yield chunk, raw.tell()
+
+
+def _read(stream, path: Path, size: int) -> bytes:
+    try:
+        return stream.read(size)
+    except OSError as exc:
+        raise LogUnreadable(f"cannot read {path}: {exc.strerror or exc}") from None
+
+
+def _gunzip_chunks(raw, path: Path, chunk_size: int) -> Iterator[bytes]:
+    # zlib by hand rather than GzipFile: on a cut-short file GzipFile drops the data it had
+    # decoded in the failing read, and we want every complete line before the break.
+    decoder = zlib.decompressobj(wbits=31)
+    while compressed := _read(raw, path, chunk_size):
+        while compressed:
+            try:
+                out = decoder.decompress(compressed)
+            except zlib.error as exc:
+                raise TruncatedFile(f"{path}: compressed data is corrupt ({exc})") from None
+            if out:
+                yield out, raw.tell()
+            compressed = decoder.unused_data
+            if decoder.eof and compressed:  # concatenated gzip members, as `cat a.gz b.gz` makes
+                decoder = zlib.decompressobj(wbits=31)
+            else:
+                compressed = b""
+    if not decoder.eof:
+        raise TruncatedFile(f"{path}: compressed data ends early (file truncated?)")
