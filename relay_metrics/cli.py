@@ -1,0 +1,135 @@
+"""`python -m relay_metrics ...`: the dashboard's figures as JSON or tables, for scripts.
+
+A thin shell over the same functions the app calls. Exit codes: 0 done, 1 the log (or a
+config file) can't be read, 2 the command line is wrong.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from . import figures
+from .filters import Filters, apply_filters
+from .sources import LogSourceError
+from .textable import render_tables
+from .timewindow import BadTime, Window, resolve_window
+
+DEFAULT_LOG = "/data/relay-calls.ndjson"  # where the relay writes by default
+LOG_ENV = "RELAY_METRICS_LOG"
+
+
+class CommandError(Exception):
+    """Something outside the command line went wrong (exit 1); the message is for the user."""
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.run(args, parser)
+    except (LogSourceError, CommandError) as exc:
+        print(f"relay-metrics: error: {exc}", file=sys.stderr)
+        return 1
+    except BadTime as exc:
+        parser.error(str(exc))  # exits 2
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        # `... | head` closed the pipe: not an error of ours, and no traceback either.
+        sys.stderr.close()
+        return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m relay_metrics", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    summary = commands.add_parser("summary", help="the reference's figures for a window of the log")
+    _add_log_arguments(summary)
+    summary.set_defaults(run=run_summary)
+
+    demo = commands.add_parser("demo", help="write a realistic, deterministic demo log")
+    demo.add_argument("--rows", type=_positive_int, default=100_000, help="records to write (default 100000)")
+    demo.add_argument("--days", type=_positive_int, default=30, help="days the log spans (default 30)")
+    demo.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+    demo.add_argument("--end-ms", type=int, default=None, help="newest ts (default: this hour)")
+    demo.add_argument("--out", required=True, help="file to write; refuses to replace one unless --force")
+    demo.add_argument("--force", action="store_true", help="replace --out if it exists")
+    demo.set_defaults(run=run_demo)
+    return parser
+
+
+def _add_log_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "logs",
+        nargs="*",
+        metavar="LOG",
+        help=f"log file(s) or directories (default: ${LOG_ENV}, else {DEFAULT_LOG})",
+    )
+    parser.add_argument("--since", metavar="WHEN", help="start, inclusive: ms epoch or ISO date/datetime (UTC)")
+    bounds = parser.add_mutually_exclusive_group()
+    bounds.add_argument("--until", metavar="WHEN", help="end, inclusive; a bare date means through that day")
+    bounds.add_argument("--all", action="store_true", help="the whole log (default: the last 30 days)")
+    parser.add_argument("--tier", action="append", metavar="T", help="only these tiers (repeatable)")
+    parser.add_argument("--format", choices=("table", "json"), default="table", help="output (default table)")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be at least 1: {text!r}")
+    return value
+
+
+def log_source(args: argparse.Namespace) -> list[str]:
+    return args.logs or [os.environ.get(LOG_ENV) or DEFAULT_LOG]
+
+
+def window_of(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Window:
+    if args.all and args.since is not None:
+        parser.error("--all reads the whole log: leave out --since")
+    return resolve_window(args.since, args.until, args.all)
+
+
+def run_summary(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from .loader import load_log  # pandas and pyarrow load only for commands that read a log
+
+    window = window_of(args, parser)
+    loaded = load_log(log_source(args), window.since_ms, window.until_ms)
+    frame = apply_filters(loaded.frame, Filters(tier=tuple(args.tier) if args.tier else None))
+    result = figures.aggregate(frame)
+    result["data_quality"] = loaded.report.to_dict()
+    result.update(window.to_dict())
+    emit(result, args.format)
+    return 0
+
+
+def run_demo(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from .demo import write_demo_log
+
+    out = Path(args.out)
+    if out.exists() and not args.force:
+        raise CommandError(f"{out} exists; pass --force to replace it")
+    try:
+        rows = write_demo_log(out, args.rows, args.days, args.seed, args.end_ms)
+    except OSError as exc:
+        raise CommandError(f"cannot write {out}: {exc.strerror or exc}") from None
+    print(f"wrote {rows} records to {out}", file=sys.stderr)
+    return 0
+
+
+def emit(result: dict, fmt: str) -> None:
+    if fmt == "json":
+        # ensure_ascii: log strings may hold lone surrogates or bidi controls; escaped, every
+        # byte of the output is plain ASCII and valid JSON.
+        sys.stdout.write(json.dumps(result, ensure_ascii=True, allow_nan=False) + "\n")
+    else:
+        sys.stdout.write(render_tables(result))
+    sys.stdout.flush()
