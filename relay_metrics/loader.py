@@ -12,6 +12,7 @@ Any block that fails a check is split and retried, down to an exact line-by-line
 
 from __future__ import annotations
 
+import codecs
 import io
 import json
 import math
@@ -25,7 +26,6 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pj
-from pandas.api.types import union_categoricals
 
 from . import report as rpt
 from .report import LoadReport
@@ -136,10 +136,11 @@ class _FileReader:
             table, lines = parsed
             self._keep(table)
             return lines
-        if end - start <= EXACT_BELOW_BYTES:
+        parts = list(_split_lines(data, start, end, SPLIT_WAYS)) if end - start > EXACT_BELOW_BYTES else []
+        if len(parts) < 2:  # small, or one long line: nothing left to narrow down
             return self._exact(data[start:end], first_line)
         lines = 0
-        for part_start, part_end in _split_lines(data, start, end, SPLIT_WAYS):
+        for part_start, part_end in parts:
             lines += self._block(data, part_start, part_end, first_line + lines)
         return lines
 
@@ -177,6 +178,8 @@ def _fast_parse(data: bytes, start: int, end: int, report: LoadReport) -> tuple[
     n_records = int(filled.sum())
     if not (buf[starts[filled]] == 123).all() or not (buf[ends[filled] - 1] == 125).all():
         return None  # a line not shaped {...}: blank-with-spaces, split or foreign
+    if buf.max(initial=0) >= 0x80 and not _is_utf8(data, start, end):
+        return None  # pyarrow does not check UTF-8 in strings; JSON.parse's input is text
     source = pa.BufferReader(pa.py_buffer(data).slice(start, end - start))
     try:
         table = pj.read_json(source, read_options=_READ_OPTIONS, parse_options=_PARSE_OPTIONS)
@@ -206,6 +209,14 @@ def _fast_parse(data: bytes, start: int, end: int, report: LoadReport) -> tuple[
     report.blank += len(ends) - n_records
     report.records += n_records
     return pa.table(columns, schema=ARROW_SCHEMA), len(ends)
+
+
+def _is_utf8(data: bytes, start: int, end: int) -> bool:
+    try:
+        codecs.utf_8_decode(memoryview(data)[start:end], "strict", True)
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _split_lines(data: bytes, start: int, end: int, ways: int):
@@ -305,7 +316,8 @@ class _ExactBuilder:
         data = {}
         for name, values in self.columns.items():
             if name in UNIQUE_STRING_FIELDS:
-                data[name] = pd.array(values, dtype=object)
+                # NaN for missing, as in the arrow-backed column this may be joined to
+                data[name] = pd.Series(np.array([np.nan if v is None else v for v in values], dtype=object), dtype=object)
             elif name in STRING_FIELDS:
                 data[name] = _categorical(values)
             else:
@@ -339,8 +351,17 @@ def _table_to_frame(table: pa.Table) -> pd.DataFrame:
     return pd.DataFrame(data)
 
 
-def _object_categories(column: pd.Series) -> pd.CategoricalDtype:
-    return pd.CategoricalDtype(column.cat.categories.astype(object))
+def _merge_categoricals(columns: list[pd.Series]) -> pd.Categorical:
+    # Not union_categoricals: it hashes categories as UTF-8, which a lone surrogate is not.
+    merged: dict[str, int] = {}
+    for column in columns:
+        for category in column.cat.categories:
+            merged.setdefault(category, len(merged))
+    codes = []
+    for column in columns:
+        recode = np.array([merged[c] for c in column.cat.categories] + [-1], dtype=np.int32)
+        codes.append(recode[column.cat.codes.to_numpy()])  # code -1 (missing) reads the last entry
+    return pd.Categorical.from_codes(np.concatenate(codes), categories=pd.Index(list(merged), dtype=object))
 
 
 def _concat(pieces: list[pa.Table | pd.DataFrame]) -> pd.DataFrame:
@@ -357,6 +378,7 @@ def _concat(pieces: list[pa.Table | pd.DataFrame]) -> pd.DataFrame:
         frames.append(piece)
     if run or not frames:
         frames.append(_table_to_frame(pa.concat_tables(run) if run else ARROW_SCHEMA.empty_table()))
+    frames = [f.reset_index(drop=True) for f in frames]
     if len(frames) == 1:
         data = dict(frames[0].items())
     else:
@@ -365,7 +387,7 @@ def _concat(pieces: list[pa.Table | pd.DataFrame]) -> pd.DataFrame:
             if name in UNIQUE_STRING_FIELDS:
                 data[name] = pd.concat([f[name] for f in frames], ignore_index=True)
             elif name in STRING_FIELDS:
-                data[name] = union_categoricals([f[name].astype(_object_categories(f[name])) for f in frames])
+                data[name] = _merge_categoricals([f[name] for f in frames])
             else:
                 data[name] = np.concatenate([f[name].to_numpy() for f in frames])
     ts = data["ts"]
