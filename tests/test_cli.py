@@ -1,0 +1,158 @@
+"""The command line: output shapes, windows, and exit codes with one clear line on stderr."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from relay_metrics.cli import main
+from relay_metrics.timewindow import BadTime, parse_when
+
+from .conftest import REPO, record
+
+DAY = 86_400_000
+T0 = 1_767_225_600_000  # 2026-01-01T00:00Z
+
+
+def run(capsys, *args):
+    code = main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture
+def log(write_log):
+    return write_log(
+        record(ts=T0, install_id="a", tier="core", cost_usd=1.0),
+        record(ts=T0 + DAY - 1, install_id="b", tier="pro", cost_usd=2.0),
+        record(ts=T0 + DAY, install_id="c", tier="max", cost_usd=4.0),
+        "garbage",
+    )
+
+
+def test_json_has_the_reference_keys_plus_quality_and_window(capsys, log):
+    code, out, err = run(capsys, "summary", log, "--all", "--format", "json")
+    assert code == 0 and err == ""
+    result = json.loads(out)
+    assert list(result) == ["summary", "by_tier", "by_model", "by_pipeline", "by_backend", "by_install",
+                            "by_hour_utc", "cost_vs_speed", "data_quality", "since_ms", "until_ms"]
+    quality = result["data_quality"]
+    assert {k: quality[k] for k in ("lines", "records", "blank", "pending", "rejected")} == {
+        "lines": 4, "records": 3, "blank": 0, "pending": 0, "rejected": {"invalid JSON": 1}}
+    assert (result["since_ms"], result["until_ms"]) == (None, None)
+    assert result["summary"]["total_cost_usd"] == 7
+
+
+@pytest.mark.parametrize(
+    ("window", "cost", "since_ms", "until_ms"),
+    [
+        (["--since", "2026-01-01", "--until", "2026-01-01"], 3, T0, T0 + DAY - 1),  # a bare --until date: the whole day
+        (["--since", str(T0 + 1), "--until", "2026-01-02T00:00:00Z"], 6, T0 + 1, T0 + DAY),
+        (["--since", "2026-01-01T01:00+01:00"], 7, T0, None),  # offsets are honoured
+        (["--since", "2026-01-02"], 4, T0 + DAY, None),
+    ],
+)
+def test_windows(capsys, log, window, cost, since_ms, until_ms):
+    code, out, _ = run(capsys, "summary", log, *window, "--format", "json")
+    result = json.loads(out)
+    assert code == 0
+    assert (result["summary"]["total_cost_usd"], result["since_ms"], result["until_ms"]) == (cost, since_ms, until_ms)
+
+
+def test_tier_filter(capsys, log):
+    _, out, _ = run(capsys, "summary", log, "--all", "--tier", "pro", "--tier", "max", "--format", "json")
+    assert [r["tier"] for r in json.loads(out)["by_tier"]] == ["max", "pro"]
+
+
+def test_table_format_is_readable_and_escapes_control_characters(capsys, write_log):
+    path = write_log(record(ts=T0, install_id="evil\x1b[31m\u202e", cost_usd=1.5))
+    code, out, _ = run(capsys, "summary", path, "--all")
+    assert code == 0
+    assert "by_install" in out and "total_cost_usd" in out
+    assert "\x1b" not in out and "\u202e" not in out and "evil\\x1b[31m\\u202e" in out
+
+
+def test_json_output_is_ascii_even_for_lone_surrogates(capsys, write_log):
+    path = write_log(raw=b'{"ts":1767225600000,"install_id":"\\ud800<b>"}\n')
+    _, out, _ = run(capsys, "summary", path, "--all", "--format", "json")
+    assert out.isascii()
+    assert json.loads(out)["by_install"][0]["install_id"] == "\ud800<b>"
+
+
+def test_log_from_environment(capsys, log, monkeypatch):
+    monkeypatch.setenv("RELAY_METRICS_LOG", str(log))
+    code, out, _ = run(capsys, "summary", "--all", "--format", "json")
+    assert code == 0 and json.loads(out)["summary"]["calls"] == 3
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (["summary", "{missing}"], 1, "log file not found"),
+        (["summary", "{empty}"], 1, "no relay-calls.ndjson"),
+        (["summary", "{log}", "--since", "last tuesday"], 2, "can't read time 'last tuesday'"),
+        (["summary", "{log}", "--until", "2026-13-40"], 2, "can't read time"),
+        (["summary", "{log}", "--since", "2026-02-01", "--until", "2026-01-01"], 2, "before --since"),
+        (["summary", "{log}", "--all", "--until", "2026-01-01"], 2, "not allowed with argument"),
+        (["summary", "{log}", "--all", "--since", "2026-01-01"], 2, "leave out --since"),
+        (["summary", "{log}", "--format", "xml"], 2, "invalid choice"),
+        (["demo", "--out", "{log}"], 1, "exists; pass --force"),
+        (["demo", "--rows", "0", "--out", "{tmp}/x"], 2, "must be at least 1"),
+        (["frobnicate"], 2, "invalid choice"),
+    ],
+)
+def test_errors_exit_with_one_clear_line(capsys, log, tmp_path, args, code, message):
+    (tmp_path / "empty").mkdir()
+    args = [a.format(missing=tmp_path / "nope.ndjson", tmp=tmp_path, empty=tmp_path / "empty", log=log) for a in args]
+    with pytest.raises(SystemExit) if code == 2 else _no_exit() as caught:
+        returned = main(args)
+    _, err = capsys.readouterr()
+    assert (caught.value.code if code == 2 else returned) == code
+    assert message in err and "Traceback" not in err
+
+
+class _no_exit:
+    value = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def test_real_process_exit_codes_and_no_traceback(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "relay_metrics", "summary", str(tmp_path / "x")],
+                          capture_output=True, text=True, cwd=REPO)
+    assert done.returncode == 1 and done.stdout == ""
+    assert done.stderr.strip().count("\n") == 0 and "log file not found" in done.stderr
+
+
+def test_demo_writes_a_loadable_log(capsys, tmp_path):
+    out = tmp_path / "demo" / "relay-calls.ndjson"
+    code, _, err = run(capsys, "demo", "--rows", 500, "--days", 3, "--seed", 7, "--out", out)
+    assert code == 0 and "wrote 500 records" in err
+    code, printed, _ = run(capsys, "summary", out, "--all", "--format", "json")
+    assert json.loads(printed)["summary"]["calls"] == 500
+
+
+@pytest.mark.parametrize(
+    ("text", "end_of_day", "expected"),
+    [
+        ("1767225600000", False, T0),
+        ("2026-01-01", False, T0),
+        ("2026-01-01", True, T0 + DAY - 1),
+        ("2026-01-01T00:00:00.250Z", False, T0 + 250),
+        ("2026-01-01T02:00:00+02:00", True, T0),
+    ],
+)
+def test_parse_when(text, end_of_day, expected):
+    assert parse_when(text, end_of_day=end_of_day) == expected
+
+
+def test_parse_when_rejects_words():
+    with pytest.raises(BadTime):
+        parse_when("soon")

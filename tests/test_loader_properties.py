@@ -1,0 +1,92 @@
+"""Property tests: whatever the bytes, the loader never raises, accounts for every line, and its
+fast path (pyarrow) gives exactly what the line-by-line path gives."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+from unittest import mock
+
+import pandas as pd
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from relay_metrics import loader
+from relay_metrics.loader import load_log
+
+FIELDS = ["ts", "install_id", "tier", "model", "status", "cost_usd", "duration_ms", "input_tokens", "job_id", "error", "extra"]
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=8),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=4), children, max_size=3),
+    max_leaves=6,
+)
+plausible_records = st.fixed_dictionaries(
+    {"ts": st.integers(0, 2**45) | st.floats(-1e16, 1e16, allow_nan=False)},
+    optional={name: json_values | st.text(max_size=6) for name in FIELDS[1:]},
+)
+
+
+def as_line(value) -> bytes:
+    return json.dumps(value, separators=(",", ":"), allow_nan=False).encode()
+
+
+lines = st.one_of(
+    plausible_records.map(as_line),
+    json_values.map(as_line),
+    st.binary(max_size=40).filter(lambda b: b"\n" not in b),
+    st.sampled_from([b"", b"  ", b"\r", b"{", b'{"ts":NaN}', b'{"ts":1}{"ts":2}', b'{"ts":1e400}', b'{"ts":1,"tier":"\\ud800"}']),
+)
+logs = st.tuples(st.lists(lines, max_size=40), st.booleans()).map(
+    lambda parts: b"\n".join(parts[0]) + (b"\n" if parts[1] and parts[0] else b"")
+)
+
+
+def load_bytes(data: bytes, **patches):
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "relay-calls.ndjson"
+        path.write_bytes(data)
+        with mock.patch.multiple(loader, **patches) if patches else _nothing():
+            return load_log(path)
+
+
+class _nothing:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def expected_line_count(data: bytes) -> int:
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    return data.count(b"\n") + (1 if data and not data.endswith(b"\n") else 0)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(logs)
+def test_every_line_is_accounted_for(data):
+    report = load_bytes(data).report
+    assert report.lines == expected_line_count(data)
+    assert report.lines == report.records + report.blank + report.rejected_total + report.pending
+    assert report.pending <= 1
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(logs)
+def test_fast_path_equals_line_by_line(data):
+    fast = load_bytes(data, CHUNK_BYTES=64, EXACT_BELOW_BYTES=16)
+    exact = load_bytes(data, _fast_parse=lambda *args: None)
+    pd.testing.assert_frame_equal(
+        fast.frame.astype({c: object for c in ("install_id", "tier", "model", "status", "job_id", "error")}),
+        exact.frame.astype({c: object for c in ("install_id", "tier", "model", "status", "job_id", "error")}),
+        check_categorical=False,
+    )
+    fast_report, exact_report = fast.report.to_dict(), exact.report.to_dict()
+    for report in (fast_report, exact_report):
+        del report["files"]  # each load had its own temporary directory
+        for sample in report["samples"] + report["pending_lines"]:
+            del sample["file"]
+    assert fast_report == exact_report
