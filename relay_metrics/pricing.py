@@ -1,0 +1,132 @@
+"""pricing.toml: what each tier pays. The log knows costs; revenue comes from here.
+
+    currency = "USD"
+    [tiers.pro]
+    price_per_month = 12.0
+    subscribers = 140          # optional: paying subscribers from billing
+    credits_per_month = 100    # optional
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+PRICING_ENV = "RELAY_METRICS_PRICING"
+DEFAULT_PRICING = Path(__file__).resolve().parent.parent / "pricing.toml"
+
+_TOP_KEYS = {"currency", "tiers"}
+_TIER_KEYS = {"price_per_month", "subscribers", "credits_per_month"}
+
+
+class PricingError(ValueError):
+    """The pricing file can't be used; the message names the file, key and line."""
+
+
+@dataclass(frozen=True)
+class TierPrice:
+    price_per_month: float
+    subscribers: int | None = None
+    credits_per_month: float | None = None
+
+
+@dataclass(frozen=True)
+class Pricing:
+    currency: str = "USD"
+    tiers: dict[str, TierPrice] = field(default_factory=dict)
+    source: str = ""
+
+    def price(self, tier: str) -> float:
+        known = self.tiers.get(tier)
+        return known.price_per_month if known else 0.0
+
+    def with_prices(self, prices: dict[str, float]) -> Pricing:
+        """A what-if copy: these tiers at these monthly prices, everything else as configured."""
+        tiers = dict(self.tiers)
+        for tier, price in prices.items():
+            tiers[tier] = replace(tiers.get(tier, TierPrice(0.0)), price_per_month=float(price))
+        return replace(self, tiers=tiers)
+
+
+def pricing_path(option: str | None = None) -> Path:
+    """--pricing, else $RELAY_METRICS_PRICING, else pricing.toml at the repository root."""
+    return Path(option or os.environ.get(PRICING_ENV) or DEFAULT_PRICING)
+
+
+def load_pricing(path: str | os.PathLike) -> Pricing:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise PricingError(f"{path}: pricing file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PricingError(f"{path}: cannot read pricing file ({exc})") from None
+    return parse_pricing(text, str(path))
+
+
+def parse_pricing(text: str, name: str = "pricing.toml") -> Pricing:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise PricingError(f"{name}: not valid TOML: {exc}") from None
+
+    def fail(message: str, table: str | None, key: str) -> PricingError:
+        line = _line_of(text, table, key)
+        return PricingError(f"{name}, line {line}: {message}" if line else f"{name}: {message}")
+
+    for key in data:
+        if key not in _TOP_KEYS:
+            raise fail(f"unknown key {key!r} (expected currency or [tiers.NAME] tables)", None, key)
+    currency = data.get("currency", "USD")
+    if not isinstance(currency, str) or not re.fullmatch(r"[A-Z]{3}", currency):
+        raise fail(f"currency must be a three-letter code like \"USD\", not {currency!r}", None, "currency")
+    tiers_table = data.get("tiers", {})
+    if not isinstance(tiers_table, dict):
+        raise fail("tiers must be tables like [tiers.pro]", None, "tiers")
+    tiers = {}
+    for tier, values in tiers_table.items():
+        table = f"tiers.{tier}"
+        if not isinstance(values, dict):
+            raise fail(f"{table} must be a table with price_per_month", None, tier)
+        for key in values:
+            if key not in _TIER_KEYS:
+                raise fail(f"unknown key {key!r} in [{table}] (expected {', '.join(sorted(_TIER_KEYS))})", table, key)
+        if "price_per_month" not in values:
+            raise fail(f"[{table}] needs price_per_month", None, tier)
+        price = _number(values["price_per_month"])
+        if price is None or price < 0:
+            raise fail(f"{table}.price_per_month must be a number >= 0, not {values['price_per_month']!r}", table, "price_per_month")
+        subscribers = values.get("subscribers")
+        if subscribers is not None and (isinstance(subscribers, bool) or not isinstance(subscribers, int) or subscribers < 0):
+            raise fail(f"{table}.subscribers must be a whole number >= 0, not {subscribers!r}", table, "subscribers")
+        credits = values.get("credits_per_month")
+        if credits is not None and ((number := _number(credits)) is None or number < 0):
+            raise fail(f"{table}.credits_per_month must be a number >= 0, not {credits!r}", table, "credits_per_month")
+        tiers[tier] = TierPrice(price, subscribers, None if credits is None else float(credits))
+    return Pricing(currency, tiers, name)
+
+
+def _number(value) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        return None
+    return float(value)
+
+
+def _line_of(text: str, table: str | None, key: str) -> int | None:
+    """The line that sets `key` (inside [table] when given), for error messages."""
+    in_table = table is None
+    for number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        if stripped.startswith("["):
+            header = stripped.strip("[] ").replace('"', "")
+            if table is None and header in (key, f"tiers.{key}"):
+                return number
+            in_table = table is None or header == table
+            continue
+        if in_table and re.match(rf'["\']?{re.escape(key)}["\']?\s*=', stripped):
+            return number
+    return None
