@@ -10,12 +10,14 @@ import argparse
 import json
 import os
 import sys
+import time
 from pathlib import Path
 
 from . import figures
 from .filters import Filters, apply_filters
+from .pricing import PRICING_ENV, PricingError, load_pricing, pricing_path
 from .sources import LogSourceError
-from .textable import render_tables
+from .textable import printable, render_tables
 from .timewindow import BadTime, Window, resolve_window
 
 DEFAULT_LOG = "/data/relay-calls.ndjson"  # where the relay writes by default
@@ -51,6 +53,11 @@ def build_parser() -> argparse.ArgumentParser:
     summary = commands.add_parser("summary", help="the reference's figures for a window of the log")
     _add_log_arguments(summary)
     summary.set_defaults(run=run_summary)
+
+    margins = commands.add_parser("margins", help="revenue, cost and margin by tier and install")
+    _add_log_arguments(margins)
+    margins.add_argument("--pricing", metavar="FILE", help=f"pricing file (default: ${PRICING_ENV}, else pricing.toml)")
+    margins.set_defaults(run=run_margins)
 
     demo = commands.add_parser("demo", help="write a realistic, deterministic demo log")
     demo.add_argument("--rows", type=_positive_int, default=100_000, help="records to write (default 100000)")
@@ -108,6 +115,30 @@ def run_summary(args: argparse.Namespace, parser: argparse.ArgumentParser) -> in
     result["data_quality"] = loaded.report.to_dict()
     result.update(window.to_dict())
     emit(result, args.format)
+    return 0
+
+
+def run_margins(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from .loader import load_log
+    from .profit import margins, window_days
+
+    try:
+        pricing = load_pricing(pricing_path(args.pricing))
+    except PricingError as exc:
+        raise CommandError(str(exc)) from None
+    window = window_of(args, parser)
+    loaded = load_log(log_source(args), window.since_ms, window.until_ms)
+    frame = loaded.frame
+    if window.since_ms is None:  # --all: the range is what the log holds
+        ts = frame["ts"]
+        days = window_days(ts.min(), ts.max()) if len(frame) else 0.0
+    else:
+        until_ms = window.until_ms if window.until_ms is not None else time.time() * 1000
+        days = window_days(window.since_ms, until_ms)
+    result = margins(frame, pricing, days, tuple(args.tier) if args.tier else None)
+    for tier in result.unpriced_tiers:
+        print(f"relay-metrics: warning: tier {printable(tier)!r} is not in {pricing.source}; priced at 0", file=sys.stderr)
+    emit(result.to_dict(), args.format)
     return 0
 
 

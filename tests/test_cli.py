@@ -156,3 +156,47 @@ def test_parse_when(text, end_of_day, expected):
 def test_parse_when_rejects_words():
     with pytest.raises(BadTime):
         parse_when("soon")
+
+
+def test_margins_json_uses_the_window_days(capsys, log, tmp_path):
+    pricing = tmp_path / "pricing.toml"
+    pricing.write_text('[tiers.core]\nprice_per_month = 0\n[tiers.pro]\nprice_per_month = 30.4375\n')
+    code, out, err = run(capsys, "margins", log, "--pricing", pricing, "--since", "2026-01-01", "--until", "2026-01-01",
+                         "--format", "json")
+    assert code == 0
+    result = json.loads(out)
+    assert list(result) == ["by_tier", "by_install", "total"]
+    pro = next(r for r in result["by_tier"] if r["tier"] == "pro")
+    days = (DAY - 1) / DAY  # until - since, in days, for one inclusive day
+    assert pro["revenue_usd"] == pytest.approx(days) and pro["cost_usd"] == 2.0
+    assert [r["install_id"] for r in result["by_install"]] == ["b", "a"]  # worst margin first: -1.00000001, -1
+    assert "max" not in {r["tier"] for r in result["by_tier"]}  # outside the window, not priced
+
+
+def test_margins_warns_about_unpriced_tiers(capsys, log, tmp_path):
+    pricing = tmp_path / "pricing.toml"
+    pricing.write_text('[tiers.pro]\nprice_per_month = 10\n')
+    code, out, err = run(capsys, "margins", log, "--pricing", pricing, "--all", "--format", "json")
+    assert code == 0
+    assert "tier 'core' is not in" in err and "tier 'max' is not in" in err
+    assert {r["tier"] for r in json.loads(out)["by_tier"]} == {"pro", "core", "max"}
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [(None, "pricing file not found"), ("[tiers.pro]\nprice_per_month = -2\n", "line 2")],
+)
+def test_margins_bad_pricing_exits_1(capsys, log, tmp_path, content, message):
+    pricing = tmp_path / "p.toml"
+    if content is not None:
+        pricing.write_text(content)
+    code, out, err = run(capsys, "margins", log, "--pricing", pricing, "--all")
+    assert code == 1 and out == "" and message in err
+
+
+def test_margins_pricing_from_environment(capsys, log, tmp_path, monkeypatch):
+    pricing = tmp_path / "env.toml"
+    pricing.write_text('[tiers.max]\nprice_per_month = 1\n')
+    monkeypatch.setenv("RELAY_METRICS_PRICING", str(pricing))
+    _, out, _ = run(capsys, "margins", log, "--all", "--format", "json")
+    assert next(r for r in json.loads(out)["by_tier"] if r["tier"] == "max")["revenue_usd"] > 0
