@@ -1,0 +1,122 @@
+"""Altair charts, each drawn from the matching (small) table of `breakdowns`.
+
+Titles and axis labels are fixed strings; text from the log (tiers, models, statuses,
+install ids) reaches a chart only as data, through `export.display_safe` so that a lone
+surrogate can't break the chart's serialisation.
+"""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+
+from .breakdowns import WEEKDAY_NAMES
+from .export import display_safe
+
+COST_COLOR = "#4c78a8"
+CALLS_COLOR = "#e45756"
+
+_DAY = alt.Tooltip("yearmonthdate(day):T", title="Day")
+_CALLS = alt.Tooltip("calls:Q", title="Calls", format=",")
+_COST = alt.Tooltip("cost_usd:Q", title="Cost (USD)", format="$,.2f")
+
+
+def daily_chart(daily_df: pd.DataFrame) -> alt.LayerChart:
+    """Cost per day as bars, calls per day as a line, each on its own axis."""
+    tooltip = [_DAY, _CALLS, _COST, alt.Tooltip("errors:Q", title="Errors", format=","),
+               alt.Tooltip("refused:Q", title="Refused", format=",")]
+    return _cost_bars_calls_line(daily_df, alt.X("yearmonthdate(day):T", title="Day"), tooltip, "Cost and calls per day")
+
+
+def install_daily_chart(df: pd.DataFrame) -> alt.LayerChart:
+    """One install's cost per day as bars and calls per day as a line."""
+    tooltip = [_DAY, _CALLS, _COST, alt.Tooltip("errors:Q", title="Errors", format=",")]
+    return _cost_bars_calls_line(df, alt.X("yearmonthdate(day):T", title="Day"), tooltip, "Cost and calls per day")
+
+
+def status_chart(status_df: pd.DataFrame) -> alt.Chart:
+    """Calls per status, most first."""
+    return (
+        alt.Chart(display_safe(status_df), title="Calls by status")
+        .mark_bar()
+        .encode(
+            x=alt.X("calls:Q", title="Calls"),
+            y=alt.Y("status:N", title="Status", sort="-x"),
+            color=alt.Color("status:N", title="Status", legend=None),
+            tooltip=[alt.Tooltip("status:N", title="Status"), _CALLS, alt.Tooltip("share:Q", title="Share", format=".1%")],
+        )
+    )
+
+
+def tier_chart(tier_df: pd.DataFrame) -> alt.LayerChart:
+    """Cost (bars) and calls (points) per tier, most cost first."""
+    optional = [
+        ("unique_installs", "Installs", ","),
+        ("summaries", "Summaries", ","),
+        ("cost_per_install_usd", "Cost per install", "$,.4f"),
+        ("cost_per_summary_usd", "Cost per summary", "$,.4f"),
+    ]
+    tooltip = [alt.Tooltip("tier:N", title="Tier"), _CALLS, _COST]
+    tooltip += [alt.Tooltip(f"{name}:Q", title=title, format=fmt) for name, title, fmt in optional if name in tier_df]
+    x = alt.X("tier:N", title="Tier", sort=alt.EncodingSortField("cost_usd", order="descending"))
+    base = alt.Chart(display_safe(tier_df)).encode(x=x, tooltip=tooltip)
+    bars = base.mark_bar(color=COST_COLOR).encode(y=alt.Y("cost_usd:Q", title="Cost (USD)", axis=alt.Axis(format="$,.2f")))
+    points = base.mark_point(color=CALLS_COLOR, filled=True, size=80).encode(y=alt.Y("calls:Q", title="Calls"))
+    return alt.layer(bars, points, title="Cost and calls by tier").resolve_scale(y="independent")
+
+
+def cost_speed_scatter(df: pd.DataFrame) -> alt.Chart:
+    """Each model at (average duration, average cost per call), sized by calls, coloured by backend."""
+    return (
+        alt.Chart(display_safe(df), title="Cost vs speed by model")
+        .mark_circle(opacity=0.8)
+        .encode(
+            x=alt.X("avg_duration_ms:Q", title="Average duration (ms)"),
+            y=alt.Y("avg_cost_usd:Q", title="Average cost per call (USD)", axis=alt.Axis(format="$,.4f")),
+            size=alt.Size("calls:Q", title="Calls"),
+            color=alt.Color("backend:N", title="Backend"),
+            tooltip=[
+                alt.Tooltip("model:N", title="Model"),
+                alt.Tooltip("backend:N", title="Backend"),
+                _CALLS,
+                alt.Tooltip("avg_cost_usd:Q", title="Average cost (USD)", format="$,.5f"),
+                alt.Tooltip("avg_duration_ms:Q", title="Average duration (ms)", format=",.0f"),
+            ],
+        )
+    )
+
+
+def hourly_chart(hourly_df: pd.DataFrame) -> alt.LayerChart:
+    """Calls per hour of the local day as 24 bars, cost as a line on its own axis."""
+    tooltip = [alt.Tooltip("hour:O", title="Hour"), _CALLS, _COST]
+    base = alt.Chart(display_safe(hourly_df)).encode(
+        x=alt.X("hour:O", title="Hour of day", axis=alt.Axis(labelAngle=0)), tooltip=tooltip
+    )
+    bars = base.mark_bar(color=COST_COLOR).encode(y=alt.Y("calls:Q", title="Calls"))
+    line = base.mark_line(color=CALLS_COLOR, point=True).encode(
+        y=alt.Y("cost_usd:Q", title="Cost (USD)", axis=alt.Axis(format="$,.2f"))
+    )
+    return alt.layer(bars, line, title="Calls and cost by hour of day").resolve_scale(y="independent")
+
+
+def heatmap(weekday_hour_df: pd.DataFrame) -> alt.Chart:
+    """Calls per (weekday, hour of day): Monday on top, hour 0 on the left."""
+    return (
+        alt.Chart(display_safe(weekday_hour_df), title="Calls by weekday and hour")
+        .mark_rect()
+        .encode(
+            x=alt.X("hour:O", title="Hour of day", axis=alt.Axis(labelAngle=0)),
+            y=alt.Y("weekday_name:O", title="Weekday", sort=list(WEEKDAY_NAMES)),
+            color=alt.Color("calls:Q", title="Calls", scale=alt.Scale(scheme="blues")),
+            tooltip=[alt.Tooltip("weekday_name:O", title="Weekday"), alt.Tooltip("hour:O", title="Hour"), _CALLS, _COST],
+        )
+    )
+
+
+def _cost_bars_calls_line(df: pd.DataFrame, x: alt.X, tooltip: list, title: str) -> alt.LayerChart:
+    base = alt.Chart(display_safe(df)).encode(x=x, tooltip=tooltip)
+    bars = base.mark_bar(color=COST_COLOR, opacity=0.8).encode(
+        y=alt.Y("cost_usd:Q", title="Cost (USD)", axis=alt.Axis(format="$,.2f"))
+    )
+    line = base.mark_line(color=CALLS_COLOR, point=True).encode(y=alt.Y("calls:Q", title="Calls"))
+    return alt.layer(bars, line, title=title).resolve_scale(y="independent")

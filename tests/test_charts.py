@@ -1,0 +1,152 @@
+"""Charts: mark types, encodings, tooltips, and that the data drawn is the breakdown's."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import altair as alt
+import numpy as np
+import pandas as pd
+import pytest
+
+from relay_metrics import breakdowns as bd
+from relay_metrics import charts
+from relay_metrics.demo import write_demo_log
+from relay_metrics.loader import load_log
+
+from .conftest import record
+
+END = 1_767_225_600_000  # 2026-01-01T00:00Z
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    path = tmp_path_factory.mktemp("demo") / "relay-calls.ndjson"
+    write_demo_log(path, rows=3_000, days=10, seed=5, end_ms=END)
+    return load_log(path).frame
+
+
+def _top_install(frame):
+    return bd.installs_table(frame, top=1)["install_id"][0]
+
+
+# chart, its table, marks of its layers, {channel: field} of each layer
+CHARTS = {
+    "daily": (
+        charts.daily_chart,
+        lambda f: bd.daily(f, "Europe/Berlin", date(2025, 12, 20), date(2025, 12, 31)),
+        ["bar", "line"],
+        [{"x": "day", "y": "cost_usd"}, {"x": "day", "y": "calls"}],
+    ),
+    "install_daily": (
+        charts.install_daily_chart,
+        lambda f: bd.install_daily(f, _top_install(f), "America/New_York"),
+        ["bar", "line"],
+        [{"x": "day", "y": "cost_usd"}, {"x": "day", "y": "calls"}],
+    ),
+    "status": (charts.status_chart, bd.status_mix, ["bar"], [{"x": "calls", "y": "status", "color": "status"}]),
+    "tier": (charts.tier_chart, bd.tier_table, ["bar", "point"], [{"x": "tier", "y": "cost_usd"}, {"x": "tier", "y": "calls"}]),
+    "cost_speed": (
+        charts.cost_speed_scatter,
+        bd.cost_vs_speed_table,
+        ["circle"],
+        [{"x": "avg_duration_ms", "y": "avg_cost_usd", "size": "calls", "color": "backend"}],
+    ),
+    "hourly": (
+        charts.hourly_chart,
+        lambda f: bd.hourly(f, "Asia/Kolkata"),
+        ["bar", "line"],
+        [{"x": "hour", "y": "calls"}, {"x": "hour", "y": "cost_usd"}],
+    ),
+    "heatmap": (
+        charts.heatmap,
+        lambda f: bd.weekday_hour(f, "UTC"),
+        ["rect"],
+        [{"x": "hour", "y": "weekday_name", "color": "calls"}],
+    ),
+}
+
+
+def layers(spec: dict) -> list[dict]:
+    return spec.get("layer", [spec])
+
+
+def values(spec: dict) -> list[dict]:
+    return spec["datasets"][spec["data"]["name"]]
+
+
+def as_chart_data(table: pd.DataFrame) -> list[dict]:
+    """A table's rows as Vega-Lite receives them: ISO times, None for NaN."""
+    rows = []
+    for row in table.to_dict("records"):
+        rows.append({
+            k: (v.isoformat() if isinstance(v, pd.Timestamp)
+                else None if isinstance(v, float) and np.isnan(v)
+                else v)
+            for k, v in row.items()
+        })
+    return rows
+
+
+@pytest.mark.parametrize("name", CHARTS)
+def test_chart_spec(demo, name):
+    draw, table_of, marks, encodings = CHARTS[name]
+    table = table_of(demo)
+    assert len(table) > 0
+    chart = draw(table)
+    assert isinstance(chart, (alt.Chart, alt.LayerChart))
+    spec = chart.to_dict()
+    assert [layer["mark"]["type"] for layer in layers(spec)] == marks
+    for layer, channels in zip(layers(spec), encodings):
+        assert {channel: layer["encoding"][channel]["field"] for channel in channels} == channels
+        tooltip_fields = [t["field"] for t in layer["encoding"]["tooltip"]]
+        assert set(channels.values()) <= set(tooltip_fields)
+    assert values(spec) == as_chart_data(table)
+    assert isinstance(spec["title"], str) and spec["title"]
+
+
+def test_hourly_chart_has_24_bars_and_heatmap_168_cells(demo):
+    assert len(values(charts.hourly_chart(bd.hourly(demo, "UTC")).to_dict())) == 24
+    spec = charts.heatmap(bd.weekday_hour(demo, "UTC")).to_dict()
+    assert len(values(spec)) == 168
+    assert spec["encoding"]["y"]["sort"] == ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+
+
+def test_layered_charts_have_independent_y_axes(demo):
+    spec = charts.daily_chart(bd.daily(demo, "UTC", date(2025, 12, 25), date(2025, 12, 31))).to_dict()
+    assert spec["resolve"] == {"scale": {"y": "independent"}}
+
+
+def test_charts_of_empty_tables_still_serialise(write_log):
+    frame = load_log(write_log("garbage")).frame
+    for name, (draw, table_of, _, _) in CHARTS.items():
+        if name == "install_daily":
+            table = bd.install_daily(frame, "nobody", "UTC")
+        else:
+            table = table_of(frame)
+        json.loads(draw(table).to_json())
+
+
+HOSTILE = '\ud800<img src=x onerror=alert(1)>"\udfff'
+
+
+def test_hostile_text_reaches_charts_only_as_escaped_data(write_log):
+    escaped = json.dumps(HOSTILE)  # "\ud800<img ...>\"\udfff": JSON with lone surrogates
+    frame = load_log(write_log(
+        '{"ts":1767225600000,"tier":%s,"model":%s,"backend":%s,"status":%s,"duration_ms":3,"cost_usd":1}'
+        % (escaped, escaped, escaped, escaped),
+        record(tier="core", model="m", backend="gemini", status="success", duration_ms=1),
+    )).frame
+    shown = HOSTILE.encode("utf-8", "backslashreplace").decode()
+    for chart in (
+        charts.tier_chart(bd.tier_table(frame)),
+        charts.cost_speed_scatter(bd.cost_vs_speed_table(frame)),
+        charts.status_chart(bd.status_mix(frame)),
+    ):
+        spec = chart.to_dict()
+        text = json.dumps(spec, ensure_ascii=False)
+        text.encode("utf-8")  # no lone surrogate left: Arrow and the browser can carry it
+        assert shown in {v for row in values(spec) for v in row.values() if isinstance(v, str)}
+        without_data = json.dumps({k: v for k, v in spec.items() if k != "datasets"}, ensure_ascii=False)
+        assert "onerror" not in without_data  # never in a title, axis or legend label
