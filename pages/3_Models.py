@@ -1,0 +1,27 @@
+"""Models: cost, tokens and speed of each model, pipeline and backend."""
+
+import streamlit as st
+
+from relay_metrics import breakdowns, charts
+from relay_metrics.ui import page
+
+view = page.start("Models")
+page.require_rows(view)
+
+st.subheader("Cost against speed")
+chart, numbers = st.columns([3, 2])
+speed = breakdowns.cost_vs_speed_table(view.frame)
+chart.altair_chart(charts.cost_speed_scatter(speed), width="stretch")
+with numbers:
+    page.table(speed, "cost-vs-speed")
+
+st.subheader("By model")
+page.table(breakdowns.model_table(view.frame), "models")
+
+left, right = st.columns(2)
+with left:
+    st.subheader("By pipeline")
+    page.table(breakdowns.pipeline_table(view.frame), "pipelines")
+with right:
+    st.subheader("By backend")
+    page.table(breakdowns.backend_table(view.frame), "backends")

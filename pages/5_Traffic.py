@@ -1,0 +1,23 @@
+"""Traffic: when calls come, by hour of day and day of week, in the chosen time zone."""
+
+import streamlit as st
+
+from relay_metrics import breakdowns, charts
+from relay_metrics.ui import page
+
+view = page.start("Traffic")
+page.require_rows(view)
+
+st.subheader("Calls and cost by hour of day")
+st.caption("Hours are local to the time zone picked in the sidebar.")
+hourly = breakdowns.hourly(view.frame, view.zone)
+chart, numbers = st.columns([3, 2])
+chart.altair_chart(charts.hourly_chart(hourly), width="stretch")
+with numbers:
+    page.table(hourly, "hourly", height=420)
+
+st.subheader("Weekday by hour")
+grid = breakdowns.weekday_hour(view.frame, view.zone)
+st.altair_chart(charts.heatmap(grid), width="stretch")
+with st.expander("The numbers behind the heatmap"):
+    page.table(grid, "weekday-hour", height=360)

@@ -1,0 +1,48 @@
+"""Data quality: what the loader made of every line, and what went wrong in the calls."""
+
+import streamlit as st
+
+from relay_metrics import breakdowns
+from relay_metrics.ui import page
+
+view = page.start("Data quality")
+report = view.log.report
+
+cards = st.columns(5)
+cards[0].metric("Lines", f"{report.lines:,}")
+cards[1].metric("Records", f"{report.records:,}")
+cards[2].metric("Blank", f"{report.blank:,}")
+cards[3].metric("Rejected", f"{report.rejected_total:,}")
+cards[4].metric("Pending", f"{report.pending:,}", help="An unfinished last line: the relay may be mid-append.")
+st.caption(f"Parsed in {view.load_seconds:.2f} s. Lines = records + blank + rejected + pending.")
+st.text("Files read, oldest first:\n" + "\n".join(report.files))
+for warning in report.warnings:
+    st.warning("A file could not be read to its end; the lines before the break are counted.")
+    st.code(warning, language=None)
+
+left, right = st.columns(2)
+with left:
+    st.subheader("Rejected lines by reason")
+    page.table(breakdowns.rejected_table(report), "rejected")
+with right:
+    st.subheader("Fields of the wrong type")
+    st.caption("The record is kept and the field treated as missing.")
+    page.table(breakdowns.field_problems_table(report), "field-problems")
+
+st.subheader("Samples of rejected lines")
+page.table(breakdowns.samples_table(report), "rejected-samples")
+if report.pending_lines:
+    st.subheader("Pending line")
+    for sample in report.pending_lines:
+        st.code(sample.text, language=None)
+
+if view.frame.empty:
+    st.info("No calls match these dates and filters.")
+    st.stop()
+left, right = st.columns(2)
+with left:
+    st.subheader("Top error strings")
+    page.table(breakdowns.top_errors(view.frame), "errors")
+with right:
+    st.subheader("Refusals by tier")
+    page.table(breakdowns.refusals_by_tier(view.frame), "refusals")

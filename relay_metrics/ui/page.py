@@ -1,0 +1,68 @@
+"""What every page does first, and how it shows a table."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from ..export import csv_bytes, display_safe
+from .columns import column_config, for_display
+from .sidebar import View, sidebar
+
+DEMO_BANNER = (
+    "You are looking at **built-in demo data**, not your relay's log. "
+    "Point the app at a real log with `streamlit run streamlit_app.py -- --log /path/to/relay-calls.ndjson` "
+    "(a directory works too, rotated files included) or set `RELAY_METRICS_LOG`."
+)
+
+
+# Our own navigation (Streamlit's is switched off in config.toml) so the home page is called
+# "Overview", not after its file name.
+PAGES = (
+    ("streamlit_app.py", "Overview", ":material/dashboard:"),
+    ("pages/2_Tiers.py", "Tiers", ":material/layers:"),
+    ("pages/3_Models.py", "Models", ":material/memory:"),
+    ("pages/4_Installs.py", "Installs", ":material/devices:"),
+    ("pages/5_Traffic.py", "Traffic", ":material/schedule:"),
+    ("pages/6_Data_quality.py", "Data quality", ":material/fact_check:"),
+)
+
+
+def start(title: str) -> View:
+    """Page config, navigation, the shared sidebar, the title and any notices."""
+    st.set_page_config(page_title=f"{title} · relay-metrics", page_icon="📈", layout="wide")
+    with st.sidebar:
+        for path, label, icon in PAGES:
+            st.page_link(path, label=label, icon=icon)
+        st.divider()
+    view = sidebar()
+    st.title(title)
+    if view.choice.is_demo:
+        st.info(DEMO_BANNER)
+    for notice in view.notices:
+        st.caption(notice)  # our own words and dates only, never log text
+    return view
+
+
+def require_rows(view: View) -> None:
+    """Stop the page with a short message when the filters keep no record."""
+    if view.frame.empty:
+        st.info("No calls match these dates and filters. Widen the date range or clear a filter.")
+        st.stop()
+
+
+def table(frame: pd.DataFrame, name: str, *, height: int | str = "auto") -> None:
+    """A table with readable columns, and its data as a spreadsheet-safe CSV download."""
+    if frame.empty:
+        st.caption("Nothing to show for this selection.")
+        return
+    shown = display_safe(for_display(frame))
+    st.dataframe(shown, hide_index=True, column_config=column_config(shown), width="stretch", height=height)
+    st.download_button(
+        "Download CSV",
+        lambda: csv_bytes(frame),  # built only when clicked: a big table takes a while
+        file_name=f"relay-metrics-{name}.csv",
+        mime="text/csv",
+        key=f"download-{name}",
+        icon=":material/download:",
+    )

@@ -1,0 +1,175 @@
+"""The sidebar every page shares: the log, the date range, the filters and the time zone.
+
+Its widgets are bound to the URL, so a copied link opens the same view, and re-assigned in
+session state before they are drawn, so the choices survive a switch to another page.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import pandas as pd
+import streamlit as st
+
+from ..export import visible
+from ..figures import group_by
+from ..filters import Filters, apply_filters
+from ..loader import LoadedLog
+from ..sources import LogSourceError
+from ..zones import ZONES, date_of_ms, today_in, window_ms
+from . import source
+from .source import LogChoice
+
+# URL parameter (and session key) -> record field it narrows.
+FILTER_KEYS = {"tiers": "tier", "models": "model", "pipelines": "pipeline", "backends": "backend", "statuses": "status"}
+FILTER_LABELS = {"tiers": "Tiers", "models": "Models", "pipelines": "Pipelines", "backends": "Backends", "statuses": "Statuses"}
+STATE_KEYS = ("tz", "dates", *FILTER_KEYS)
+PRESETS = {"7d": 7, "30d": 30, "90d": 90, "All": None}
+DEFAULT_DAYS = 30
+
+
+@dataclass(frozen=True)
+class View:
+    """What every page draws from: the log, the chosen window and filters, the rows they keep."""
+
+    choice: LogChoice
+    log: LoadedLog
+    load_seconds: float
+    zone: str
+    start: date
+    end: date
+    filters: Filters
+    frame: pd.DataFrame  # the records every filter keeps; shared, never mutate
+    notices: tuple[str, ...]
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+
+def sidebar() -> View:
+    _keep_state()
+    link = _link_values()
+    notices: list[str] = []
+    with st.sidebar:
+        choice, loaded, seconds = _log_section()
+        frame = loaded.frame
+        zone = st.selectbox("Time zone", ZONES, key="tz", bind="query-params",
+                            help="Days and hours of day are counted in this zone.")
+        start, end = _date_section(frame, zone, notices)
+        selections = {field: _filter_widget(frame, key, field) for key, field in FILTER_KEYS.items()}
+    rejected = _rejected_link_values(link)
+    if rejected:
+        notices.append("The link had settings that don't apply to this log; they were reset: " + ", ".join(rejected) + ".")
+    since_ms, until_ms = window_ms(start, end, zone)
+    filters = Filters(since_ms, until_ms, **selections)
+    return View(choice, loaded, seconds, zone, start, end, filters, apply_filters(frame, filters), tuple(notices))
+
+
+def _keep_state() -> None:
+    # Streamlit forgets a widget's value when the page that drew it is left; writing the
+    # value back before the widget is drawn again keeps it across pages.
+    for key in STATE_KEYS:
+        if key in st.session_state:
+            st.session_state[key] = st.session_state[key]
+
+
+def _link_values() -> dict[str, list[str]]:
+    """The URL's settings on the session's first run, to tell the user if some were dropped."""
+    if st.session_state.get("_link_checked"):
+        return {}
+    st.session_state["_link_checked"] = True
+    return {key: st.query_params.get_all(key) for key in STATE_KEYS if key in st.query_params}
+
+
+def _rejected_link_values(link: dict[str, list[str]]) -> list[str]:
+    rejected = []
+    for key, values in link.items():
+        current = st.session_state.get(key)
+        if key == "tz":
+            kept = values[-1:] == [current]
+        elif key == "dates":
+            kept = isinstance(current, (tuple, list)) and [d.isoformat() for d in current if d] == values
+        else:
+            kept = set(values) <= set(current or [])
+        if not kept:
+            rejected.append("time zone" if key == "tz" else "dates" if key == "dates" else FILTER_LABELS[key].lower())
+    return rejected
+
+
+def _log_section() -> tuple[LogChoice, LoadedLog, float]:
+    if st.button("Reload", help="Read the lines the relay appended since the last load.", width="stretch"):
+        source.reload()
+    with st.expander("Look at a copy of a log"):
+        upload = st.file_uploader(
+            "Upload relay-calls.ndjson (or .gz)",
+            type=source.UPLOAD_TYPES,
+            key="upload",
+            help="Parsed for your session only; the server's log is untouched.",
+        )
+    try:
+        if upload is not None:
+            choice, loaded = source.load_upload(upload)
+            return choice, loaded, 0.0
+        choice = source.configured_log()
+        loaded, seconds = source.load(choice)
+    except LogSourceError as exc:
+        st.error("The log can't be read. Nothing is shown until it can.")
+        st.code(str(exc), language=None)
+        st.stop()
+    return choice, loaded, seconds
+
+
+def _date_section(frame: pd.DataFrame, zone: str, notices: list[str]) -> tuple[date, date]:
+    today = today_in(zone)
+    default = (today - timedelta(days=DEFAULT_DAYS - 1), today)
+    first = last = None
+    if len(frame):
+        ts = frame["ts"].to_numpy()
+        first, last = date_of_ms(ts.min(), zone), date_of_ms(ts.max(), zone)
+        if last < default[0] or first > default[1]:
+            # An old log (or a copy) has nothing in the last 30 days: show its last 30 days.
+            default = (last - timedelta(days=DEFAULT_DAYS - 1), last)
+            if "dates" not in st.session_state:
+                notices.append(f"No calls in the last {DEFAULT_DAYS} days; showing the {DEFAULT_DAYS} days up to the newest record ({last.isoformat()}).")
+    anchor = default[1]
+    st.pills(
+        "Quick range",
+        list(PRESETS),
+        key="preset",
+        on_change=_apply_preset,
+        args=(anchor, first or anchor),
+        selection_mode="single",
+    )
+    picked = st.date_input("Dates", value=default, key="dates", bind="query-params", format="YYYY-MM-DD")
+    picked = tuple(picked) if isinstance(picked, (tuple, list)) else (picked,) if picked else ()
+    if len(picked) == 2:
+        start, end = sorted(picked)
+        st.session_state["_last_range"] = (start, end)
+        return start, end
+    start, end = st.session_state.get("_last_range", default)
+    if len(picked) == 1:
+        st.caption("Pick an end date; until then the previous range is shown.")
+    else:
+        st.caption("No dates picked; showing the default range.")
+    return start, end
+
+
+def _apply_preset(anchor: date, first: date) -> None:
+    days = PRESETS.get(st.session_state.get("preset"))
+    start = first if days is None else anchor - timedelta(days=days - 1)
+    st.session_state["dates"] = (min(start, anchor), anchor)
+    st.session_state["preset"] = None  # a preset is an action, not a state to keep
+
+
+def _filter_widget(frame: pd.DataFrame, key: str, field: str) -> tuple[str, ...] | None:
+    groups = group_by(frame[field])
+    counts = groups.count()
+    options = sorted(label for label, n in zip(groups.labels, counts) if n)
+    if key in st.session_state:  # a value kept from another log or page must be an option
+        st.session_state[key] = [v for v in st.session_state[key] if v in options]
+    # format_func: a label may hold a lone surrogate, which can't travel to the browser as is.
+    chosen = st.multiselect(FILTER_LABELS[key], options, key=key, bind="query-params", placeholder="All",
+                            format_func=visible)
+    return tuple(chosen) or None

@@ -1,0 +1,187 @@
+"""The pages, run with Streamlit's AppTest: they render, follow the filters, and keep them."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from relay_metrics import breakdowns
+from relay_metrics.demo import write_demo_log
+from relay_metrics.filters import Filters, apply_filters
+from relay_metrics.loader import load_log
+from relay_metrics.zones import today_in, window_ms
+
+from .conftest import REPO
+
+APP = str(REPO / "streamlit_app.py")
+PAGES = ["pages/2_Tiers.py", "pages/3_Models.py", "pages/4_Installs.py", "pages/5_Traffic.py", "pages/6_Data_quality.py"]
+TIMEOUT = 60
+
+
+@pytest.fixture(autouse=True)
+def fresh_caches():
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+@pytest.fixture(scope="module")
+def demo_log(tmp_path_factory):
+    """Two weeks of demo data ending this hour, so the default 30-day range holds it all."""
+    path = tmp_path_factory.mktemp("app") / "relay-calls.ndjson"
+    write_demo_log(path, rows=20_000, days=14, seed=5)
+    return path
+
+
+def app(log, monkeypatch) -> AppTest:
+    monkeypatch.setenv("RELAY_METRICS_LOG", str(log))
+    return AppTest.from_file(APP, default_timeout=TIMEOUT)
+
+
+def metric(at: AppTest, label: str) -> str:
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def test_overview_renders_with_figures_of_the_default_window(demo_log, monkeypatch):
+    at = app(demo_log, monkeypatch).run()
+    assert not at.exception
+    assert [t.value for t in at.title] == ["Overview"]
+    frame = load_log(demo_log).frame
+    zone_today = today_in("UTC")
+    since, until = window_ms(zone_today - timedelta(days=29), zone_today, "UTC")
+    expected = breakdowns.overview(apply_filters(frame, Filters(since, until)))
+    assert metric(at, "Calls") == f"{expected['calls']:,}"
+    assert metric(at, "Total cost") == f"${expected['total_cost_usd']:,.2f}"
+    assert len(at.get("vega_lite_chart")) == 2
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_renders_on_demo_data(demo_log, monkeypatch, page):
+    at = app(demo_log, monkeypatch).run()
+    at.switch_page(page).run()
+    assert not at.exception
+    assert at.title and at.dataframe
+
+
+def test_tier_filter_changes_the_figures_to_the_figures_functions_output(demo_log, monkeypatch):
+    at = app(demo_log, monkeypatch).run()
+    before = metric(at, "Calls")
+    at.sidebar.multiselect(key="tiers").set_value(["pro"]).run()
+    assert not at.exception
+    frame = load_log(demo_log).frame
+    today = today_in("UTC")
+    since, until = window_ms(today - timedelta(days=29), today, "UTC")
+    expected = breakdowns.overview(apply_filters(frame, Filters(since, until, tier=("pro",))))
+    assert metric(at, "Calls") == f"{expected['calls']:,}" != before
+    assert metric(at, "Total cost") == f"${expected['total_cost_usd']:,.2f}"
+
+
+def test_date_range_changes_the_figures(demo_log, monkeypatch):
+    at = app(demo_log, monkeypatch).run()
+    today = today_in("UTC")
+    start, end = today - timedelta(days=3), today - timedelta(days=2)
+    at.sidebar.date_input(key="dates").set_value((start, end)).run()
+    assert not at.exception
+    since, until = window_ms(start, end, "UTC")
+    expected = breakdowns.overview(apply_filters(load_log(demo_log).frame, Filters(since, until)))
+    assert metric(at, "Calls") == f"{expected['calls']:,}"
+
+
+def test_half_picked_range_keeps_the_previous_one(demo_log, monkeypatch):
+    at = app(demo_log, monkeypatch).run()
+    calls = metric(at, "Calls")
+    at.sidebar.date_input(key="dates").set_value((today_in("UTC"),)).run()
+    assert not at.exception
+    assert metric(at, "Calls") == calls
+    assert any("Pick an end date" in c.value for c in at.sidebar.caption)
+
+
+def test_switching_pages_keeps_the_filters(demo_log, monkeypatch):
+    at = app(demo_log, monkeypatch).run()
+    at.sidebar.multiselect(key="tiers").set_value(["max"]).run()
+    at.sidebar.selectbox(key="tz").set_value("America/New_York").run()
+    at.switch_page("pages/2_Tiers.py").run()
+    assert not at.exception
+    assert at.sidebar.multiselect(key="tiers").value == ["max"]
+    assert at.sidebar.selectbox(key="tz").value == "America/New_York"
+    tiers = at.dataframe[0].value
+    assert list(tiers["tier"]) == ["max"]
+    at.switch_page("streamlit_app.py").run()
+    assert at.sidebar.multiselect(key="tiers").value == ["max"]
+
+
+def test_link_values_open_the_same_view_and_bad_ones_fall_back(demo_log, monkeypatch):
+    at = app(demo_log, monkeypatch)
+    at.query_params["tiers"] = ["pro", "platinum"]
+    at.query_params["tz"] = "Mars/Olympus_Mons"
+    at.run()
+    assert not at.exception
+    assert at.sidebar.multiselect(key="tiers").value == ["pro"]
+    assert at.sidebar.selectbox(key="tz").value == "UTC"
+    assert any("reset" in c.value and "time zone" in c.value for c in at.caption)
+
+
+def test_demo_data_when_nothing_is_configured(monkeypatch, tmp_path):
+    monkeypatch.delenv("RELAY_METRICS_LOG", raising=False)
+    monkeypatch.setattr("relay_metrics.ui.source.DEFAULT_LOG", str(tmp_path / "absent.ndjson"))
+    monkeypatch.setattr("relay_metrics.ui.source.DEMO_ROWS", 5_000)
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    assert not at.exception
+    assert any("built-in demo data" in i.value for i in at.info)
+
+
+@pytest.mark.parametrize(
+    ("content", "expect"),
+    [
+        (b"", "No calls match"),
+        (b"not json\n[1,2]\n{\"ts\":\"x\"}\n\xff\n", "No calls match"),
+    ],
+    ids=["empty log", "only malformed lines"],
+)
+def test_empty_and_malformed_logs(monkeypatch, tmp_path, content, expect):
+    log = tmp_path / "relay-calls.ndjson"
+    log.write_bytes(content)
+    for page in [None, *PAGES]:
+        at = app(log, monkeypatch).run()
+        if page:
+            at.switch_page(page).run()
+        assert not at.exception, page
+        assert any(expect in i.value for i in at.info), page
+
+
+def test_data_quality_page_shows_rejections_of_a_malformed_log(monkeypatch, tmp_path):
+    log = tmp_path / "relay-calls.ndjson"
+    log.write_bytes(b'not json\n[1,2]\n{"ts":1,"cost_usd":"x"}\n{"ts":2')
+    at = app(log, monkeypatch).run()
+    at.switch_page("pages/6_Data_quality.py").run()
+    assert not at.exception
+    assert metric(at, "Rejected") == "2" and metric(at, "Pending") == "1" and metric(at, "Records") == "1"
+    reasons = at.dataframe[0].value
+    assert dict(zip(reasons["reason"], reasons["lines"])) == {"invalid JSON": 1, "not an object": 1}
+
+
+def test_missing_log_is_a_message_not_a_traceback(monkeypatch, tmp_path):
+    at = app(tmp_path / "nope" / "relay-calls.ndjson", monkeypatch).run()
+    assert not at.exception
+    assert any("can't be read" in e.value for e in at.sidebar.error)
+    assert "not found" in at.sidebar.code[0].value
+    assert not at.metric
+
+
+def test_hostile_strings_are_data_not_markup(monkeypatch, tmp_path):
+    today = today_in("UTC")
+    ts = int((date.toordinal(today) - date(1970, 1, 1).toordinal()) * 86_400_000)
+    evil = '<img src=x onerror=alert(1)>[link](javascript:alert(1))\\ud800'
+    log = tmp_path / "relay-calls.ndjson"
+    log.write_text(f'{{"ts":{ts},"install_id":"{evil}","model":"{evil}","status":"error","error":"=HYPERLINK(1)"}}\n')
+    at = app(log, monkeypatch).run()
+    for page in PAGES:
+        at.switch_page(page).run()
+        assert not at.exception, page
+    rendered = " ".join(str(m.value) for m in [*at.markdown, *at.caption, *at.title, *at.info])
+    assert "<img" not in rendered and "javascript:" not in rendered
