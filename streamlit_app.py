@@ -6,7 +6,7 @@ import streamlit as st
 
 from relay_metrics import breakdowns, charts
 from relay_metrics.filters import apply_filters
-from relay_metrics.ui import page
+from relay_metrics.ui import page, prices
 
 view = page.start("Overview")
 page.require_rows(view)
@@ -38,6 +38,17 @@ cards[0].metric("Average duration", seconds(current["avg_duration_ms"]), seconds
 cards[1].metric("p95 duration", seconds(current["p95_duration_ms"]), seconds(change["p95_duration_ms"]), delta_color="inverse")
 cards[2].metric("Tokens", f"{current['total_tokens']:,.0f}",
                 None if change["total_tokens"] is None else f"{change['total_tokens']:+,.0f}")
+
+file_pricing, pricing, pricing_error = prices.current()
+if pricing_error:
+    st.caption("No margins: the pricing file can't be used (see Profitability).")
+else:
+    total = prices.view_margins(view, pricing).total
+    cards = st.columns(4)
+    cards[0].metric("Revenue", f"${total['revenue_usd']:,.2f}",
+                    help="From pricing.toml" + (" with what-if prices" if prices.is_what_if() else "") + "; see Profitability.")
+    cards[1].metric("Margin", f"${total['margin_usd']:,.2f}")
+    cards[2].metric("Margin %", "–" if total["margin_pct"] is None else f"{total['margin_pct']:.1f}%")
 
 st.subheader("Cost and calls by day")
 daily = breakdowns.daily(view.frame, view.zone, view.start, view.end)

@@ -14,7 +14,7 @@ top = controls[0].number_input("How many installs", min_value=1, max_value=10_00
 prefix = controls[1].text_input("Install id starts with", key="installs_prefix", placeholder="e.g. 3fa9")
 installs = breakdowns.installs_table(view.frame, top=int(top), prefix=prefix)
 st.subheader("Top installs by spend")
-page.table(installs, "installs", height=420)
+page.table(installs.drop(columns="last_active_at"), "installs", height=420)  # last_active shows it as a time
 
 st.subheader("One install")
 if installs.empty:

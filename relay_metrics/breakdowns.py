@@ -70,7 +70,10 @@ def overview(frame: pd.DataFrame) -> dict:
 
 
 def deltas(current: dict, previous: dict) -> dict:
-    """current - previous for each overview key; None where either side is None."""
+    """current - previous for each overview key; None where either side is None, and
+    everywhere when the previous period had no calls (a change from nothing says nothing)."""
+    if not previous.get("calls"):
+        return dict.fromkeys(current)
     return {
         key: None if current.get(key) is None or previous.get(key) is None else current[key] - previous[key]
         for key in current

@@ -120,3 +120,58 @@ def _cost_bars_calls_line(df: pd.DataFrame, x: alt.X, tooltip: list, title: str)
     )
     line = base.mark_line(color=CALLS_COLOR, point=True).encode(y=alt.Y("calls:Q", title="Calls"))
     return alt.layer(bars, line, title=title).resolve_scale(y="independent")
+
+
+LOSS_COLOR = "#c0392b"
+GAIN_COLOR = "#2f6f6a"
+
+
+def margin_chart(by_tier: pd.DataFrame) -> alt.LayerChart:
+    """Margin per tier as bars, losses in red below a zero rule."""
+    data = display_safe(by_tier.assign(outcome=by_tier["margin_usd"].lt(0).map({True: "loss", False: "profit"})))
+    bars = (
+        alt.Chart(data, title="Margin by tier")
+        .mark_bar()
+        .encode(
+            x=alt.X("tier:N", title="Tier", sort="-y"),
+            y=alt.Y("margin_usd:Q", title="Margin (USD)"),
+            color=alt.Color("outcome:N", title=None,
+                            scale=alt.Scale(domain=["profit", "loss"], range=[GAIN_COLOR, LOSS_COLOR])),
+            tooltip=[
+                alt.Tooltip("tier:N", title="Tier"),
+                alt.Tooltip("revenue_usd:Q", title="Revenue", format="$,.2f"),
+                alt.Tooltip("cost_usd:Q", title="Cost", format="$,.2f"),
+                alt.Tooltip("margin_usd:Q", title="Margin", format="$,.2f"),
+                alt.Tooltip("margin_pct:Q", title="Margin %", format=".1f"),
+            ],
+        )
+    )
+    zero = alt.Chart(pd.DataFrame({"zero": [0]})).mark_rule(color="#555").encode(y="zero:Q")
+    return alt.layer(bars, zero)
+
+
+def install_cost_chart(per_install: pd.DataFrame) -> alt.LayerChart:
+    """Each tier's spread of cost per install per month (box plot), its price as a tick.
+
+    `per_install` has tier, cost_per_month_usd and price_per_month for each install.
+    """
+    data = display_safe(per_install)
+    boxes = (
+        alt.Chart(data, title="Cost per install per month, against the tier's price")
+        .mark_boxplot(extent="min-max", size=36)
+        .encode(
+            x=alt.X("tier:N", title="Tier"),
+            y=alt.Y("cost_per_month_usd:Q", title="Cost per install per month (USD)", scale=alt.Scale(type="symlog")),
+            color=alt.Color("tier:N", legend=None),
+        )
+    )
+    prices = (
+        alt.Chart(data)
+        .mark_tick(color=LOSS_COLOR, thickness=3, size=60)
+        .encode(
+            x="tier:N",
+            y="price_per_month:Q",
+            tooltip=[alt.Tooltip("tier:N", title="Tier"), alt.Tooltip("price_per_month:Q", title="Price per month", format="$,.2f")],
+        )
+    )
+    return alt.layer(boxes, prices)

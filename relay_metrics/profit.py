@@ -58,8 +58,16 @@ def margins(frame: pd.DataFrame, pricing: Pricing, days: float, tiers: tuple[str
     unless "unknown" is asked for), so an upgraded install counts where it ended up.
     """
     months = months_of(days)
-    installs = pd.DataFrame(by_install(frame), columns=["install_id", "tier_snapshot", "cost_usd"])
-    installs = installs.rename(columns={"tier_snapshot": "tier"})
+    rows = by_install(frame)
+    # Object columns, built by hand: pandas' inferred str type can't hold a lone surrogate,
+    # which an install id from a request header may be.
+    installs = pd.DataFrame(
+        {
+            "install_id": pd.Series([r["install_id"] for r in rows], dtype=object),
+            "tier": pd.Series([r["tier_snapshot"] for r in rows], dtype=object),
+            "cost_usd": pd.Series([r["cost_usd"] for r in rows], dtype=float),
+        }
+    )
     unattributed_cost = float(installs.loc[installs["install_id"] == UNKNOWN, "cost_usd"].sum())
     installs = installs[installs["install_id"] != UNKNOWN]
     if tiers is not None:
@@ -69,7 +77,8 @@ def margins(frame: pd.DataFrame, pricing: Pricing, days: float, tiers: tuple[str
     installs = installs.assign(price_per_month=installs["tier"].map(pricing.price).astype(float))
     installs["revenue_usd"] = installs["price_per_month"] * months
     installs["margin_usd"] = installs["revenue_usd"] - installs["cost_usd"]
-    installs = installs.sort_values(["margin_usd", "install_id"], kind="stable").reset_index(drop=True)
+    worst_first = sorted(range(len(installs)), key=lambda i: (installs["margin_usd"].iat[i], installs["install_id"].iat[i]))
+    installs = installs.iloc[worst_first].reset_index(drop=True)
 
     priced = [t for t in pricing.tiers if tiers is None or t in tiers]
     names = list(dict.fromkeys([*priced, *installs["tier"]]))
@@ -104,7 +113,9 @@ def margins(frame: pd.DataFrame, pricing: Pricing, days: float, tiers: tuple[str
              "cost_usd": unattributed_cost, "margin_usd": -unattributed_cost, "margin_pct": None,
              "cost_per_install_month_usd": None, "break_even_price_usd": None}
         )
-    by_tier = pd.DataFrame(rows, columns=_TIER_COLUMNS)
+    by_tier = pd.DataFrame(
+        {name: pd.Series([row[name] for row in rows], dtype=object if name == "tier" else None) for name in _TIER_COLUMNS}
+    )
     revenue = float(by_tier["revenue_usd"].sum())
     cost = float(by_tier["cost_usd"].sum())
     total = {"revenue_usd": revenue, "cost_usd": cost, "margin_usd": revenue - cost, "margin_pct": _pct(revenue - cost, revenue)}
@@ -225,3 +236,16 @@ def _plain(value):
     if isinstance(value, (np.floating,)):
         return float(value)
     return value
+
+
+def cost_per_install_month(result: Margins) -> pd.DataFrame:
+    """Each install's cost scaled to a month, beside its tier's price (for the spread chart)."""
+    installs = result.by_install
+    months = months_of(result.days)
+    return pd.DataFrame(
+        {
+            "tier": installs["tier"],
+            "cost_per_month_usd": installs["cost_usd"] / months if months else installs["cost_usd"],
+            "price_per_month": installs["price_per_month"],
+        }
+    )

@@ -17,7 +17,7 @@ from relay_metrics.zones import today_in, window_ms
 from .conftest import REPO
 
 APP = str(REPO / "streamlit_app.py")
-PAGES = ["pages/2_Tiers.py", "pages/3_Models.py", "pages/4_Installs.py", "pages/5_Traffic.py", "pages/6_Data_quality.py"]
+PAGES = ["pages/1_Profitability.py", "pages/2_Tiers.py", "pages/3_Models.py", "pages/4_Installs.py", "pages/5_Traffic.py", "pages/6_Data_quality.py"]
 TIMEOUT = 60
 
 
@@ -185,3 +185,49 @@ def test_hostile_strings_are_data_not_markup(monkeypatch, tmp_path):
         assert not at.exception, page
     rendered = " ".join(str(m.value) for m in [*at.markdown, *at.caption, *at.title, *at.info])
     assert "<img" not in rendered and "javascript:" not in rendered
+
+
+def margin_total(at: AppTest) -> str:
+    return metric(at, "Margin")
+
+
+def test_profitability_page_and_what_if_prices(demo_log, monkeypatch):
+    at = app(demo_log, monkeypatch).run()
+    at.switch_page("pages/1_Profitability.py").run()
+    assert not at.exception
+    before = margin_total(at)
+    at.number_input(key="whatif:pro").set_value(99.0).run()
+    assert not at.exception
+    after = margin_total(at)
+    assert after != before
+    at.switch_page("streamlit_app.py").run()  # the what-if prices hold on the Overview too
+    assert metric(at, "Margin") == after
+    at.switch_page("pages/1_Profitability.py").run()
+    assert at.number_input(key="whatif:pro").value == 99.0
+    at.button(key="whatif_reset").click().run()
+    assert margin_total(at) == before
+
+
+def test_margin_figures_equal_the_margin_function(demo_log, monkeypatch):
+    from relay_metrics.pricing import DEFAULT_PRICING, load_pricing
+    from relay_metrics.profit import margins
+
+    at = app(demo_log, monkeypatch).run()
+    today = today_in("UTC")
+    since, until = window_ms(today - timedelta(days=29), today, "UTC")
+    in_range = apply_filters(load_log(demo_log).frame, Filters(since, until))
+    expected = margins(in_range, load_pricing(DEFAULT_PRICING), 30).total
+    assert metric(at, "Margin") == f"${expected['margin_usd']:,.2f}"
+    assert metric(at, "Revenue") == f"${expected['revenue_usd']:,.2f}"
+
+
+def test_bad_pricing_file_keeps_the_cost_pages(demo_log, monkeypatch, tmp_path):
+    bad = tmp_path / "pricing.toml"
+    bad.write_text("[tiers.pro]\nprice_per_month = -3\n")
+    monkeypatch.setenv("RELAY_METRICS_PRICING", str(bad))
+    at = app(demo_log, monkeypatch).run()
+    assert not at.exception and metric(at, "Calls")
+    at.switch_page("pages/1_Profitability.py").run()
+    assert not at.exception
+    assert "line 2" in at.code[0].value and "price_per_month" in at.code[0].value
+    assert not [m for m in at.metric if m.label == "Margin"]

@@ -123,7 +123,9 @@ def test_summaries_count_distinct_non_empty_job_ids_whatever_the_column_type(wri
     [
         ({"calls": 10, "success_rate": 0.5}, {"calls": 4, "success_rate": 0.75}, {"calls": 6, "success_rate": -0.25}),
         ({"calls": 3, "p95_duration_ms": None}, {"calls": 3, "p95_duration_ms": 10.0}, {"calls": 0, "p95_duration_ms": None}),
-        ({"cost_per_summary_usd": 2.0}, {"cost_per_summary_usd": None}, {"cost_per_summary_usd": None}),
+        ({"calls": 2, "cost_per_summary_usd": 2.0}, {"calls": 1, "cost_per_summary_usd": None}, {"calls": 1, "cost_per_summary_usd": None}),
+        # nothing before: no change to speak of, not "+everything"
+        ({"calls": 5, "total_cost_usd": 2.0}, {"calls": 0, "total_cost_usd": 0.0}, {"calls": None, "total_cost_usd": None}),
     ],
 )
 def test_deltas(current, previous, expected):
@@ -131,9 +133,10 @@ def test_deltas(current, previous, expected):
 
 
 def test_deltas_of_two_overviews_has_every_key(small, empty):
-    got = bd.deltas(bd.overview(small), bd.overview(empty))
+    got = bd.deltas(bd.overview(small), bd.overview(small.iloc[:1]))
     assert list(got) == list(bd.OVERVIEW_KEYS)
-    assert got["calls"] == 5 and got["p95_duration_ms"] is None
+    assert got["calls"] == len(small) - 1
+    assert set(bd.deltas(bd.overview(small), bd.overview(empty)).values()) == {None}
 
 
 @pytest.mark.parametrize(

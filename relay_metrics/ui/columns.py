@@ -22,15 +22,19 @@ def column_config(frame: pd.DataFrame) -> dict:
     config = {}
     for name in frame.columns:
         label = _label(name)
-        if name.endswith("_usd"):
+        if name.endswith("_usd") or name == "price_per_month":
             fmt = "$%.5f" if name in _SMALL_MONEY or name.startswith("cost_per") else "dollar"
             config[name] = st.column_config.NumberColumn(label, format=fmt)
+        elif name.endswith("_pct"):  # already in percent: 37.5 means 37.5%
+            config[name] = st.column_config.NumberColumn(label.replace(" pct", " %"), format="%.1f%%")
         elif name.endswith(("share", "_rate")):
             config[name] = st.column_config.ProgressColumn(label, format="percent", min_value=0.0, max_value=1.0)
         elif name.endswith("duration_ms"):
             config[name] = st.column_config.NumberColumn(label.replace(" (ms)", ""), format="localized")
         elif name in ("calls", "errors", "refused", "summaries", "records", "lines") or name.endswith(("tokens", "installs")):
             config[name] = st.column_config.NumberColumn(label, format="localized")
+        elif name == "day":
+            config[name] = st.column_config.DateColumn(label, format="YYYY-MM-DD")
         elif pd.api.types.is_datetime64_any_dtype(frame[name]):
             config[name] = st.column_config.DatetimeColumn(label, format="YYYY-MM-DD HH:mm:ss")
         else:
@@ -39,5 +43,7 @@ def column_config(frame: pd.DataFrame) -> dict:
 
 
 def _label(name: str) -> str:
+    if name == "price_per_month":
+        return "Price per month"
     words = name.replace("_usd", "").replace("_ms", " (ms)").replace("_", " ")
     return words[:1].upper() + words[1:]

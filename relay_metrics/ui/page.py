@@ -20,6 +20,7 @@ DEMO_BANNER = (
 # "Overview", not after its file name.
 PAGES = (
     ("streamlit_app.py", "Overview", ":material/dashboard:"),
+    ("pages/1_Profitability.py", "Profitability", ":material/payments:"),
     ("pages/2_Tiers.py", "Tiers", ":material/layers:"),
     ("pages/3_Models.py", "Models", ":material/memory:"),
     ("pages/4_Installs.py", "Installs", ":material/devices:"),

@@ -1,0 +1,93 @@
+"""Profitability: revenue from pricing.toml against the log's costs, by tier and install."""
+
+import streamlit as st
+
+from relay_metrics import charts, profit
+from relay_metrics.export import visible
+from relay_metrics.ui import page, prices
+
+HOW = """
+- Each install is attributed wholly to its **latest tier in the selected range** and counts as an
+  active subscriber of that tier.
+- **Revenue** of an install = its tier's monthly price × days in range ÷ 30.4375. Revenue of a tier =
+  (paying subscribers from `pricing.toml` if set, else active installs) × price × days ÷ 30.4375.
+- **Cost** of an install = the sum of its `cost_usd` in the range; a tier's cost is its installs'.
+  Calls with no install id form the *unattributed* row: cost, no revenue.
+- **Margin** = revenue − cost; **margin %** = margin ÷ revenue (blank when revenue is 0).
+- **Break-even price** = cost per paying install per month: the price at which the tier pays for itself.
+- Margins follow the date range and tier filters. Revenue can't be split by model, pipeline,
+  backend or status, so margins ignore those filters.
+"""
+
+view = page.start("Profitability")
+with st.expander("How this is computed"):
+    st.markdown(HOW)
+
+file_pricing, pricing, error = prices.current()
+if error:
+    st.error("The pricing file can't be used, so no margins are shown. The cost pages still work.")
+    st.code(error, language=None)
+    st.stop()
+ignored = [name for name in view.filters.narrowed_fields() if name != "tier"]
+if ignored:
+    st.caption("Margins ignore the " + ", ".join(ignored) + " filter(s): revenue can't be split that way. "
+               "Unit economics below follow every filter.")
+if prices.is_what_if():
+    st.caption("What-if prices are in force (see below); they apply on every page until reset.")
+page.require_rows(view)
+
+result = prices.view_margins(view, pricing)
+if result.unpriced_tiers:
+    st.warning(f"{len(result.unpriced_tiers)} tier(s) in the log have no price in {pricing.source}; they count as free.")
+
+total = result.total
+cards = st.columns(4)
+cards[0].metric("Revenue", f"${total['revenue_usd']:,.2f}")
+cards[1].metric("Cost", f"${total['cost_usd']:,.2f}")
+cards[2].metric("Margin", f"${total['margin_usd']:,.2f}")
+cards[3].metric("Margin %", "–" if total["margin_pct"] is None else f"{total['margin_pct']:.1f}%")
+
+st.subheader("By tier")
+chart, numbers = st.columns([2, 3])
+chart.altair_chart(charts.margin_chart(result.by_tier), width="stretch")
+with numbers:
+    page.table(result.by_tier, "margins-by-tier")
+
+st.subheader("By install")
+losers = profit.loss_makers(result)
+st.text("\n".join(f"{row.losing:,} of {row.installs:,} {visible(row.tier)} installs cost more than they pay"
+                  for row in losers.itertuples()))
+chart, numbers = st.columns([2, 3])
+chart.altair_chart(charts.install_cost_chart(profit.cost_per_install_month(result)), width="stretch")
+with numbers:
+    page.table(result.by_install.assign(losing=result.by_install["margin_usd"] < 0), "margins-by-install", height=420)
+
+st.subheader("Unit economics")
+unit = profit.unit_economics(view.frame)
+cards = st.columns(4)
+cards[0].metric("Cost per summary job", "–" if unit["cost_per_job_usd"] is None else f"${unit['cost_per_job_usd']:.4f}",
+                help="Transcribe + analyze calls joined by job_id.")
+cards[1].metric("p50 / p95 per job", "–" if unit["p50_job_cost_usd"] is None
+                else f"${unit['p50_job_cost_usd']:.4f} / ${unit['p95_job_cost_usd']:.4f}")
+cards[2].metric("Cost per credit charged", "–" if unit["cost_per_credit_usd"] is None else f"${unit['cost_per_credit_usd']:.4f}")
+cards[3].metric("Spent on errors / refusals", f"${unit['error_cost_usd']:,.2f} / ${unit['refused_cost_usd']:,.2f}")
+jobs = profit.job_costs(view.frame)
+left, right = st.columns(2)
+with left:
+    st.caption("Cost per summary job by tier")
+    page.table(profit.job_cost_stats(jobs, "tier"), "job-cost-by-tier")
+with right:
+    st.caption("Cost per summary job by model")
+    page.table(profit.job_cost_stats(jobs, "model"), "job-cost-by-model")
+
+st.subheader("Month-end forecast")
+forecast = profit.month_end_forecast(result, view.end)
+st.caption(f"At this range's daily run rate, for {forecast['month']} ({forecast['days_in_month']} days).")
+cards = st.columns(4)
+cards[0].metric("Projected revenue", f"${forecast['revenue_usd']:,.2f}")
+cards[1].metric("Projected cost", f"${forecast['cost_usd']:,.2f}")
+cards[2].metric("Projected margin", f"${forecast['margin_usd']:,.2f}")
+cards[3].metric("Projected margin %", "–" if forecast["margin_pct"] is None else f"{forecast['margin_pct']:.1f}%")
+
+st.subheader("What if prices were different?")
+prices.what_if_editor(file_pricing, list(result.by_tier.loc[result.by_tier["tier"] != profit.UNATTRIBUTED, "tier"]))
