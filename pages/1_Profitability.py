@@ -63,7 +63,8 @@ with numbers:
     page.table(result.by_install.assign(losing=result.by_install["margin_usd"] < 0), "margins-by-install", height=420)
 
 st.subheader("Unit economics")
-unit = profit.unit_economics(view.frame)
+jobs = profit.job_costs(view.frame)
+unit = profit.unit_economics(view.frame, jobs)
 cards = st.columns(4)
 cards[0].metric("Cost per summary job", "–" if unit["cost_per_job_usd"] is None else f"${unit['cost_per_job_usd']:.4f}",
                 help="Transcribe + analyze calls joined by job_id.")
@@ -71,7 +72,6 @@ cards[1].metric("p50 / p95 per job", "–" if unit["p50_job_cost_usd"] is None
                 else f"${unit['p50_job_cost_usd']:.4f} / ${unit['p95_job_cost_usd']:.4f}")
 cards[2].metric("Cost per credit charged", "–" if unit["cost_per_credit_usd"] is None else f"${unit['cost_per_credit_usd']:.4f}")
 cards[3].metric("Spent on errors / refusals", f"${unit['error_cost_usd']:,.2f} / ${unit['refused_cost_usd']:,.2f}")
-jobs = profit.job_costs(view.frame)
 left, right = st.columns(2)
 with left:
     st.caption("Cost per summary job by tier")

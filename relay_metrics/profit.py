@@ -57,8 +57,13 @@ def margins(frame: pd.DataFrame, pricing: Pricing, days: float, tiers: tuple[str
     `tiers` keeps only installs attributed to those tiers (and drops unattributed calls
     unless "unknown" is asked for), so an upgraded install counts where it ended up.
     """
+    return margins_of_installs(by_install(frame), pricing, days, tiers)
+
+
+def margins_of_installs(rows: list[dict], pricing: Pricing, days: float, tiers: tuple[str, ...] | None = None) -> Margins:
+    """margins() from figures.by_install's rows, which depend on the dates alone: a caller
+    can keep them while prices and the tier filter change."""
     months = months_of(days)
-    rows = by_install(frame)
     # Object columns, built by hand: pandas' inferred str type can't hold a lone surrogate,
     # which an install id from a request header may be.
     installs = pd.DataFrame(
@@ -149,23 +154,25 @@ def job_costs(frame: pd.DataFrame) -> pd.DataFrame:
     """
     jobs = frame["job_id"]
     has_job = (jobs.notna() & (jobs != "")).to_numpy()
-    calls = pd.DataFrame(
+    codes, job_ids = pd.factorize(jobs[has_job])
+    if not len(job_ids):
+        return pd.DataFrame({"job_id": [], "cost_usd": [], "calls": [], "tier": [], "model": []})
+    cost = np.bincount(codes, weights=np.nan_to_num(frame["cost_usd"].to_numpy()[has_job]), minlength=len(job_ids))
+    calls = np.bincount(codes, minlength=len(job_ids))
+    # Within each job the analyze call sorts first, so the first row of a job is the one
+    # whose tier and model the job takes.
+    not_analyze = (frame["pipeline"] != "analyze").to_numpy()[has_job]
+    order = np.lexsort((not_analyze, codes))
+    firsts = order[np.r_[True, codes[order][1:] != codes[order][:-1]]]
+    return pd.DataFrame(
         {
-            "job_id": jobs[has_job].astype(object).to_numpy(),
-            "cost_usd": np.nan_to_num(frame["cost_usd"].to_numpy()[has_job]),
-            "tier": _keys(frame["tier"], has_job),
-            "model": _keys(frame["model"], has_job),
-            "analyze": (frame["pipeline"] == "analyze").to_numpy()[has_job],
+            "job_id": pd.Series(np.asarray(job_ids, dtype=object), dtype=object),
+            "cost_usd": cost,
+            "calls": calls,
+            "tier": _keys(frame["tier"], has_job)[firsts],
+            "model": _keys(frame["model"], has_job)[firsts],
         }
     )
-    if calls.empty:
-        return pd.DataFrame(columns=["job_id", "cost_usd", "calls", "tier", "model"])
-    # The analyze call first within each job, so "first" picks it when there is one.
-    calls = calls.sort_values("analyze", ascending=False, kind="stable")
-    grouped = calls.groupby("job_id", sort=False)
-    return pd.DataFrame(
-        {"cost_usd": grouped["cost_usd"].sum(), "calls": grouped.size(), "tier": grouped["tier"].first(), "model": grouped["model"].first()}
-    ).reset_index()
 
 
 def _keys(column: pd.Series, rows: np.ndarray) -> np.ndarray:
@@ -189,11 +196,11 @@ def job_cost_stats(jobs: pd.DataFrame, by: str) -> pd.DataFrame:
     return table.reset_index().sort_values("jobs", ascending=False, kind="stable").reset_index(drop=True)
 
 
-def unit_economics(frame: pd.DataFrame) -> dict:
-    """Cost per summary job, per credit charged, and what failed calls cost."""
+def unit_economics(frame: pd.DataFrame, jobs: pd.DataFrame) -> dict:
+    """Cost per summary job (`jobs` = job_costs(frame)), per credit charged, and what failed
+    calls cost."""
     cost = np.nan_to_num(frame["cost_usd"].to_numpy())
     credits = float(np.nansum(frame["credit_charged"].to_numpy()))
-    jobs = job_costs(frame)
     status = frame["status"]
     return {
         "jobs": len(jobs),

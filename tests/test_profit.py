@@ -116,7 +116,7 @@ def test_job_costs_join_transcribe_and_analyze(frame):
 
 
 def test_unit_economics(frame):
-    unit = unit_economics(frame)
+    unit = unit_economics(frame, job_costs(frame))
     assert unit["jobs"] == 3 and unit["cost_per_job_usd"] == pytest.approx(27 / 3)
     assert unit["credits_charged"] == 2 and unit["cost_per_credit_usd"] == pytest.approx(35.5 / 2)
     assert unit["error_cost_usd"] == 20.0 and unit["refused_cost_usd"] == 0.5

@@ -5,9 +5,10 @@ from __future__ import annotations
 import streamlit as st
 
 from ..export import visible
+from ..figures import by_install
 from ..filters import Filters, apply_filters
 from ..pricing import Pricing, PricingError, load_pricing, pricing_path
-from ..profit import Margins, margins
+from ..profit import Margins, margins_of_installs
 from .sidebar import View
 from .source import app_arguments
 
@@ -34,8 +35,16 @@ def is_what_if() -> bool:
 
 def view_margins(view: View, pricing: Pricing) -> Margins:
     """Margins for the view: its dates and tiers; other filters can't split revenue."""
-    in_range = apply_filters(view.log.frame, Filters(view.filters.since_ms, view.filters.until_ms))
-    return margins(in_range, pricing, view.days, view.filters.tier)
+    installs = _installs_in_range(view.log_key, view.filters.since_ms, view.filters.until_ms, view.log.frame)
+    return margins_of_installs(installs, pricing, view.days, view.filters.tier)
+
+
+@st.cache_resource(max_entries=16, ttl=3600, show_spinner=False)
+def _installs_in_range(log_key: tuple, since_ms: float, until_ms: float, _frame) -> list[dict]:
+    # Per install cost and latest tier depend on the dates only, so a tier or price change
+    # reuses them; by_install is the slow part of the margins. `_frame` isn't hashed
+    # (leading underscore): log_key already says which log it is.
+    return by_install(apply_filters(_frame, Filters(since_ms, until_ms)))
 
 
 def what_if_editor(file_pricing: Pricing, tiers: list[str]) -> None:

@@ -93,9 +93,13 @@ def _parsed(identity: tuple[tuple[str, int, int], ...]) -> tuple[LoadedLog, floa
     return loaded, time.perf_counter() - started
 
 
-def load(choice: LogChoice) -> tuple[LoadedLog, float]:
-    """The parsed log and how long parsing took; raises sources.LogSourceError."""
-    return _parsed(_snapshot(choice.paths))
+def load(choice: LogChoice) -> tuple[LoadedLog, float, tuple]:
+    """The parsed log, how long parsing took, and the identity of what was parsed.
+
+    Raises sources.LogSourceError."""
+    identity = _snapshot(choice.paths)
+    loaded, seconds = _parsed(identity)
+    return loaded, seconds, identity
 
 
 def reload() -> None:
