@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from ..export import csv_bytes, display_safe
+from . import auth
 from .columns import column_config, for_display
 from .sidebar import View, sidebar
 
@@ -31,10 +32,13 @@ PAGES = (
 
 def start(title: str) -> View:
     """Page config, navigation, the shared sidebar, the title and any notices."""
-    st.set_page_config(page_title=f"{title} · relay-metrics", page_icon="📈", layout="wide")
+    st.set_page_config(page_title="relay-metrics", page_icon="📈", layout="wide")
+    auth.gate()  # before anything else: not even this page's name shows until it passes
+    st.set_page_config(page_title=f"{title} · relay-metrics")
     with st.sidebar:
         for path, label, icon in PAGES:
             st.page_link(path, label=label, icon=icon)
+        auth.logout_control()
         st.divider()
     view = sidebar()
     st.title(title)
