@@ -117,15 +117,21 @@ def page(browser):
     context.close()
 
 
-def settle(tab) -> None:
-    """Wait for Streamlit to finish the current run."""
+def settle(tab, timeout_s: float = 60) -> None:
+    """Wait for Streamlit to finish the current run: a title, nothing running, no skeletons,
+    twice in a row half a second apart (a run can start just after a check)."""
     tab.wait_for_selector('[data-testid="stApp"]', timeout=30_000)
-    tab.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
-        " && document.querySelector('[data-testid=\"stMainBlockContainer\"] h1')",
-        timeout=60_000,
+    done = (
+        "() => !!document.querySelector('[data-testid=\"stMainBlockContainer\"] h1')"
+        " && !document.querySelector('[data-testid=\"stStatusWidget\"]')"
+        " && !document.querySelector('[data-testid=\"stSkeleton\"]')"
     )
-    tab.wait_for_timeout(300)
+    deadline, calm = time.monotonic() + timeout_s, 0
+    while calm < 2:
+        if time.monotonic() > deadline:
+            raise AssertionError("the page did not finish running")
+        calm = calm + 1 if tab.evaluate(done) else 0
+        tab.wait_for_timeout(500)
 
 
 def metric_value(tab, label: str) -> str:
