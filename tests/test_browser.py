@@ -84,11 +84,8 @@ def start_app(log: Path, tmp: Path) -> tuple[subprocess.Popen, str]:
     pytest.fail("streamlit did not start: " + (tmp / f"streamlit-{port}.log").read_text()[-2000:])
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("browser")
-    log = tmp / "relay-calls.ndjson"
-    write_demo_log(log, rows=30_000, days=20, seed=11)
+def serve(log: Path, tmp: Path):
+    """Yield the URL of the app running on `log`, for a fixture's lifetime."""
     process, url = start_app(log, tmp)
     yield url
     process.terminate()
@@ -96,6 +93,14 @@ def server(tmp_path_factory):
         process.wait(timeout=10)
     except subprocess.TimeoutExpired:
         process.kill()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("browser")
+    log = tmp / "relay-calls.ndjson"
+    write_demo_log(log, rows=30_000, days=20, seed=11)
+    yield from serve(log, tmp)
 
 
 @pytest.fixture(scope="module")

@@ -4,12 +4,11 @@ the text is shown literally, and CSV downloads neutralise formulas."""
 from __future__ import annotations
 
 import json
-import subprocess
 import time
 
 import pytest
 
-from .test_browser import PAGES, browser, screenshot, settle, start_app  # noqa: F401 (fixture)
+from .test_browser import PAGES, browser, screenshot, serve, settle  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.browser
 
@@ -41,13 +40,7 @@ def hostile_server(tmp_path_factory):
     lines.append('{"ts": "' + PAYLOADS[0] + '"}')  # a rejected line, shown as a sample
     path = tmp / "relay-calls.ndjson"
     path.write_text("\n".join(lines) + "\n" + '{"ts":1,"install_id":"' + PAYLOADS[1].replace('"', '\\"'))  # pending
-    process, url = start_app(path, tmp)
-    yield url
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
+    yield from serve(path, tmp)
 
 
 def assert_nothing_injected(tab) -> None:
