@@ -343,7 +343,7 @@ def _by_field(frame: pd.DataFrame, field: str) -> list[dict]:
 
 
 def _newest_first(frame: pd.DataFrame, groups: figures.Groups) -> np.ndarray:
-    """What figures' first-seen order needs of `newest_first_order(frame)`, for `groups` only.
+    """The newest row of each group (ties to the earlier line), which figures' first-seen order needs.
 
     first_seen keeps each group's first row in newest-first order (ts descending, file
     order among ties), so the rows it keeps are each group's newest row, in that order;

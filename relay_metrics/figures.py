@@ -5,23 +5,28 @@ duration (None when none has), where the reference counts a missing one as 0; an
 the wrong type was already made missing by the loader, so strings are never summed.
 
 Groups are counted with numpy.bincount over category codes: one pass per figure, no per-group
-frames, so a million rows aggregate in a fraction of a second.
+frames and no sort of all rows, so a million rows aggregate in a fraction of a second.
 """
 
 from __future__ import annotations
 
 import math
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from .schema import TOKEN_FIELDS
 
 UNKNOWN = "unknown"
 DEFAULT_TIER = "core"  # the reference's tier_snapshot when the newest record has no tier
 TOP_INSTALLS = 20
+# aggregate()'s keys, in the reference's order.
+FIGURES = ("summary", "by_tier", "by_model", "by_pipeline", "by_backend", "by_install", "by_hour_utc", "cost_vs_speed")
 MS_PER_HOUR = 3_600_000
 
 # JavaScript objects list "array index" keys first, in numeric order, whatever the insertion
@@ -31,18 +36,21 @@ _ARRAY_INDEX = re.compile(r"0|[1-9][0-9]*")
 
 def aggregate(frame: pd.DataFrame) -> dict:
     """Every figure of the reference's aggregate(entries) for the records in `frame`."""
-    newest_first = newest_first_order(frame)
-    model_rows = _by_field(frame, "model", newest_first)
-    return {
-        "summary": summary(frame),
-        "by_tier": _by_field(frame, "tier", newest_first),
-        "by_model": model_rows,
-        "by_pipeline": _by_field(frame, "pipeline", newest_first),
-        "by_backend": _by_field(frame, "backend", newest_first),
-        "by_install": by_install(frame, newest_first)[:TOP_INSTALLS],
-        "by_hour_utc": by_hour_utc(frame),
-        "cost_vs_speed": cost_vs_speed(model_rows),
-    }
+    # Hashing every job id is the one slow figure. pyarrow does it without holding the GIL,
+    # so it runs on another core while the other figures are counted.
+    with ThreadPoolExecutor(1) as pool:
+        jobs = pool.submit(job_codes, frame["job_id"])
+        found = {
+            "summary": summary(frame),
+            "by_tier": _by_field(frame, "tier"),
+            "by_model": _by_field(frame, "model"),
+            "by_pipeline": _by_field(frame, "pipeline"),
+            "by_backend": _by_field(frame, "backend"),
+            "by_hour_utc": by_hour_utc(frame),
+        }
+        found["by_install"] = by_install(frame, top=TOP_INSTALLS, jobs=jobs.result())
+    found["cost_vs_speed"] = cost_vs_speed(found["by_model"])
+    return {key: found[key] for key in FIGURES}
 
 
 def summary(frame: pd.DataFrame) -> dict:
@@ -64,11 +72,6 @@ def summary(frame: pd.DataFrame) -> dict:
     }
 
 
-def newest_first_order(frame: pd.DataFrame) -> np.ndarray:
-    """Row positions sorted as readEntries returns them: ts descending, file order among ties."""
-    return np.argsort(-frame["ts"].to_numpy(), kind="stable")
-
-
 @dataclass(frozen=True)
 class Groups:
     """Rows grouped by `value || "unknown"`: codes[i] is row i's group, labels[code] its key."""
@@ -86,35 +89,67 @@ class Groups:
 
     def total(self, values: np.ndarray) -> np.ndarray:
         """Per-group sum, a missing (NaN) value counting as 0."""
-        return np.bincount(self.codes, weights=np.nan_to_num(values, nan=0.0), minlength=self.size)
+        return np.bincount(self.codes, weights=_zeroed(values), minlength=self.size)
 
     def mean(self, values: np.ndarray) -> np.ndarray:
         """Per-group mean over the values present; NaN where a group has none."""
         present = ~np.isnan(values)
-        counts = self.count(present)
-        sums = np.bincount(self.codes[present], weights=values[present], minlength=self.size)
+        counts = np.bincount(self.codes, weights=present, minlength=self.size)
+        sums = np.bincount(self.codes, weights=np.where(present, values, 0.0), minlength=self.size)
         with np.errstate(invalid="ignore", divide="ignore"):
             return np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
 
+    def latest(self, ts: np.ndarray) -> np.ndarray:
+        """Per-group max of `ts` (-inf where a group has no rows)."""
+        out = np.full(self.size, -np.inf)
+        np.maximum.at(out, self.codes, ts)
+        return out
+
     def distinct(self, value_codes: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
         """Per-group count of distinct value codes (a code per distinct value, -1 included)."""
-        codes, values = self.codes, value_codes.astype(np.int64)
+        codes, values = self.codes, np.add(value_codes, 1, dtype=np.intp)  # -1 (missing) is a value too
         if mask is not None:
             codes, values = codes[mask], values[mask]
-        width = int(values.max(initial=0)) + 2
-        pairs = pd.unique(codes.astype(np.int64) * width + values + 1)  # hashing beats sorting here
-        return np.bincount(pairs // width, minlength=self.size)
+        # Most values (a job id, an install) belong to one group. Give each value one group
+        # that has it, count values per such group, then add the few (group, value) pairs
+        # found elsewhere: no hashing of a million pairs.
+        owner = np.full(int(values.max(initial=0)) + 1, -1, dtype=np.intp)
+        owner[values] = codes  # repeated values: any one of their groups, which is all we need
+        counts = np.bincount(owner[owner >= 0], minlength=self.size)
+        elsewhere = owner[values] != codes
+        if elsewhere.any():
+            width = len(owner)
+            pairs = pd.unique(codes[elsewhere].astype(np.int64) * width + values[elsewhere])
+            counts += np.bincount(pairs // width, minlength=self.size)
+        return counts
 
     def first_seen(self, newest_first: np.ndarray) -> tuple[list[int], np.ndarray]:
-        """Group codes in the order the reference meets them, and each group's newest row."""
+        """Group codes in the order the reference meets them, and each group's newest row,
+        given rows in readEntries' order: ts descending, file order among equal ts (or at
+        least every group's newest row, in that order)."""
         in_order = self.codes[newest_first]
         first = np.flatnonzero(~pd.Series(in_order).duplicated().to_numpy())
-        codes = in_order[first]
-        newest_rows = newest_first[first]
+        return self._js_order(in_order[first], newest_first[first])
+
+    def newest(self, ts: np.ndarray) -> tuple[list[int], np.ndarray]:
+        """What first_seen gives for all rows in readEntries' order, without sorting them.
+
+        readEntries sorts newest first, keeping file order among equal ts, and groupBy meets a
+        group at its first row there: its newest row, the earliest in the file on a tie. So
+        groups are met by their newest ts, descending, then by that row's position.
+        """
+        latest = self.latest(ts)
+        candidates = np.flatnonzero(ts == latest[self.codes])
+        codes, first = np.unique(self.codes[candidates], return_index=True)
+        rows = candidates[first]  # candidates ascend, so this is the earliest such row
+        met = np.lexsort((rows, -latest[codes]))
+        return self._js_order(codes[met], rows[met])
+
+    def _js_order(self, codes: np.ndarray, rows: np.ndarray) -> tuple[list[int], np.ndarray]:
         ordered = _js_key_order([self.labels[c] for c in codes])
         position = {self.labels[c]: i for i, c in enumerate(codes)}
         pick = [position[label] for label in ordered]
-        return [int(codes[i]) for i in pick], newest_rows[pick]
+        return [int(codes[i]) for i in pick], rows[pick]
 
 
 def group_by(column: pd.Series, missing: str = UNKNOWN) -> Groups:
@@ -134,9 +169,9 @@ def _js_key_order(keys: list[str]) -> list[str]:
     return indexes + [k for k in keys if k not in index_set]
 
 
-def _by_field(frame: pd.DataFrame, field: str, newest_first: np.ndarray) -> list[dict]:
+def _by_field(frame: pd.DataFrame, field: str, newest_first: np.ndarray | None = None) -> list[dict]:
     groups = group_by(frame[field])
-    order, _ = groups.first_seen(newest_first)
+    order, _ = _met_order(groups, frame, newest_first)
     calls = groups.count()
     cost = groups.total(frame["cost_usd"].to_numpy())
     duration = groups.mean(frame["duration_ms"].to_numpy())
@@ -158,41 +193,71 @@ def _by_field(frame: pd.DataFrame, field: str, newest_first: np.ndarray) -> list
     return rows
 
 
-def by_install(frame: pd.DataFrame, newest_first: np.ndarray | None = None) -> list[dict]:
-    """Every install, most spend first (the reference keeps the first TOP_INSTALLS)."""
-    if newest_first is None:
-        newest_first = newest_first_order(frame)
+def by_install(
+    frame: pd.DataFrame,
+    newest_first: np.ndarray | None = None,
+    top: int | None = None,
+    jobs: np.ndarray | None = None,
+) -> list[dict]:
+    """Every install (or the first `top`), most spend first, as the reference sorts them.
+
+    `jobs` is job_codes(frame["job_id"]), when the caller already has it.
+    """
     groups = group_by(frame["install_id"])
-    order, newest_rows = groups.first_seen(newest_first)
-    tiers = frame["tier"].to_numpy()[newest_rows] if len(newest_rows) else []
-    jobs = frame["job_id"]
-    real_job = (jobs.notna() & (jobs != "")).to_numpy()  # filter(Boolean)
-    job_codes, _ = pd.factorize(jobs)
-    calls = groups.count()
+    order, newest_rows = _met_order(groups, frame, newest_first)
     cost = groups.total(frame["cost_usd"].to_numpy())
-    summaries = groups.distinct(job_codes, real_job)
+    ranked = np.argsort(-cost[order], kind="stable")[:top]  # stable, like Array.prototype.sort
+    order, newest_rows = [order[i] for i in ranked], newest_rows[ranked]
+    tier = frame["tier"]
+    tier_names = [*tier.cat.categories, None]  # code -1 (missing) reads the last entry
+    tier_codes = tier.cat.codes.to_numpy()[newest_rows]
+    if jobs is None:
+        jobs = job_codes(frame["job_id"])
+    calls = groups.count()
+    summaries = groups.distinct(jobs, jobs >= 0)
     duration = groups.mean(frame["duration_ms"].to_numpy())
-    last_active = np.full(groups.size, -np.inf)
-    np.maximum.at(last_active, groups.codes, frame["ts"].to_numpy())
-    rows = [
+    last_active = groups.latest(frame["ts"].to_numpy())
+    return [
         {
             "install_id": groups.labels[code],
-            "tier_snapshot": tier if isinstance(tier, str) and tier else DEFAULT_TIER,
+            "tier_snapshot": tier_names[tier_code] or DEFAULT_TIER,
             "calls": int(calls[code]),
             "cost_usd": _number(cost[code]),
             "summaries": int(summaries[code]),
             "avg_duration_ms": _number(duration[code]),
             "last_active_at": _number(last_active[code]),
         }
-        for code, tier in zip(order, tiers)
+        for code, tier_code in zip(order, tier_codes)
     ]
-    return sorted(rows, key=lambda r: -r["cost_usd"])  # stable, like Array.prototype.sort
+
+
+def job_codes(jobs: pd.Series) -> np.ndarray:
+    """Per row a code for its job id, -1 where there is none: missing or "" (filter(Boolean))."""
+    if isinstance(jobs.array, pd.arrays.ArrowStringArray):  # as the loader makes it
+        # Hashing every id is aggregate()'s costliest step, and takes ~80 MB a million rows
+        # while it runs. Taken from the system allocator, that memory goes back to the OS
+        # when done; pyarrow's own allocator would keep it for the rest of the process.
+        pool = pa.system_memory_pool()
+        encoded = pc.dictionary_encode(jobs.array.__arrow_array__(), memory_pool=pool).combine_chunks(memory_pool=pool)
+        codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False)
+        empty = pc.index(encoded.dictionary, "").as_py()
+    else:  # object strings, which may hold lone surrogates
+        codes, uniques = pd.factorize(jobs)
+        found = np.flatnonzero(np.asarray(uniques == "", dtype=bool))
+        empty = found[0] if len(found) else -1
+    return np.where(codes == empty, -1, codes) if empty >= 0 else codes
+
+
+def _met_order(groups: Groups, frame: pd.DataFrame, newest_first: np.ndarray | None) -> tuple[list[int], np.ndarray]:
+    if newest_first is None:
+        return groups.newest(frame["ts"].to_numpy())
+    return groups.first_seen(newest_first)
 
 
 def by_hour_utc(frame: pd.DataFrame) -> list[dict]:
     hours = hour_of_day_utc(frame["ts"].to_numpy())
     calls = np.bincount(hours, minlength=24)
-    cost = np.bincount(hours, weights=np.nan_to_num(frame["cost_usd"].to_numpy()), minlength=24)
+    cost = np.bincount(hours, weights=_zeroed(frame["cost_usd"].to_numpy()), minlength=24)
     return [{"hour_utc": h, "calls": int(calls[h]), "cost_usd": _number(cost[h])} for h in range(24)]
 
 
@@ -208,6 +273,11 @@ def cost_vs_speed(model_rows: list[dict]) -> list[dict]:
     ]
     # Fastest first; a model with no durations at all has no place on the axis, so it goes last.
     return sorted(rows, key=lambda r: (r["avg_duration_ms"] is None, r["avg_duration_ms"] or 0))
+
+
+def _zeroed(values: np.ndarray) -> np.ndarray:
+    # A missing (NaN) value counts as 0, as `x || 0` does; a third of nan_to_num's cost.
+    return np.where(np.isnan(values), 0.0, values)
 
 
 def _sum(column: pd.Series) -> float | int:

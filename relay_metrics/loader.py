@@ -4,19 +4,27 @@ Which lines count follows the reference's `readEntries`: a line is a record when
 object whose `ts` is a number; blank lines are skipped. Unlike the reference we count and
 sample what we skip, accept a UTF-8 BOM, and treat a field of the wrong type as missing.
 
-Speed comes from pyarrow's JSON reader, which parses a block of lines in C++ on all cores.
+Speed comes from pyarrow's JSON reader, run on one block of lines per core at a time.
 It is trusted only where its answer provably equals a line-by-line JSON.parse: every line
-looks like one object, row count equals line count, no `null`, NaN or Infinity anywhere.
-Any block that fails a check is split and retried, down to an exact line-by-line parse.
+looks like one object, row count equals line count, the text is UTF-8 and holds no `null`,
+no number is NaN or Infinity. When a check fails on some lines, those are parsed line by line
+and the runs between them retried; when the trouble can't be pinned on lines, the block is
+split and retried, down to an exact line-by-line parse. Memory stays low because each parsed
+block is shrunk at once (category strings become dictionary codes) and the frame is built
+column by column from those pieces.
 """
 
 from __future__ import annotations
 
 import codecs
-import io
 import json
 import math
-from collections.abc import Callable
+import os
+import re
+import threading
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,17 +47,25 @@ from .schema import (
 )
 from .sources import LogSource, TruncatedFile, read_chunks, resolve_files
 
-CHUNK_BYTES = 16 << 20
+CHUNK_BYTES = 4 << 20
 # Below this size a block that pyarrow can't take whole is parsed line by line.
 EXACT_BELOW_BYTES = 64 << 10
 SPLIT_WAYS = 8
+# One block per core parses at a time, each on a single thread: cheaper in total than one
+# block on all cores, and the checks of one block run while another parses. Capped because
+# every worker holds a block and its parse in memory.
+_CPUS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+WORKERS = min(_CPUS, 8)
 
 _BOM = b"\xef\xbb\xbf"
 # What JavaScript's String.prototype.trim() strips: a line of only these is blank.
 _JS_WHITESPACE = " \t\n\v\f\r\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
 
 _PARSE_OPTIONS = pj.ParseOptions(explicit_schema=ARROW_SCHEMA, unexpected_field_behavior="ignore")
-_READ_OPTIONS = pj.ReadOptions(block_size=1 << 20, use_threads=True)
+_READ_OPTIONS = pj.ReadOptions(block_size=CHUNK_BYTES, use_threads=False)  # a block in one piece
+
+# Strings with few distinct values are kept as dictionary codes from the moment they are parsed.
+_CATEGORY_FIELDS = frozenset(STRING_FIELDS) - frozenset(UNIQUE_STRING_FIELDS)
 
 Progress = Callable[[float], None]
 
@@ -76,29 +92,67 @@ def load_log(
     sizes = [max(f.stat().st_size, 1) for f in files]
     total, done = float(sum(sizes)), 0
     pieces: list[pa.Table | pd.DataFrame] = []
-    for path, size in zip(files, sizes):
-        reader = _FileReader(path, report, window, pieces)
-        for fraction in reader.run():
-            if progress:
-                progress((done + fraction * size) / total)
-        done += size
+    with ThreadPoolExecutor(WORKERS, thread_name_prefix="relay-metrics-parse") as pool:
+        for path, size in zip(files, sizes):
+            reader = _FileReader(path, report, window, pieces, pool)
+            for fraction in reader.run():
+                if progress:
+                    progress((done + fraction * size) / total)
+            done += size
     frame = _concat(pieces)
+    # pyarrow's allocator keeps freed pages for reuse; the parsed blocks are gone for good, so
+    # hand their pages back rather than carry them through whatever the caller does next.
+    pa.default_memory_pool().release_unused()
     report.in_window = len(frame)
     if progress:
         progress(1.0)
     return LoadedLog(frame, report)
 
 
-class _FileReader:
-    def __init__(self, path: Path, report: LoadReport, window, pieces: list):
-        self.path, self.name = path, str(path)
-        self.report, self.window, self.pieces = report, window, pieces
+@dataclass(frozen=True)
+class _Parsed:
+    """A block pyarrow parsed exactly: its records (compacted) and how its lines were counted."""
 
-    def run(self):
-        """Parse the file chunk by chunk, yielding the share of the file read so far."""
-        carry, next_line, size = b"", 1, max(self.path.stat().st_size, 1)
+    table: pa.Table
+    lines: int
+    records: int
+    negative: dict[str, int]  # per number field, values dropped for being negative
+
+
+class _FileReader:
+    def __init__(self, path: Path, report: LoadReport, window, pieces: list, pool: ThreadPoolExecutor):
+        self.path, self.name = path, str(path)
+        self.report, self.window, self.pieces, self.pool = report, window, pieces, pool
+        self.carry = b""  # an unterminated last line, once the whole file is read
+
+    def run(self) -> Iterator[float]:
+        """Parse the file, yielding the share of it done so far.
+
+        Blocks are parsed in the pool, and their results taken in file order, so line numbers
+        and the order of records are those of the file.
+        """
+        in_flight: deque = deque()
+        next_line = 1
+        for data, start, end, share in self._blocks():
+            in_flight.append((self.pool.submit(_fast_parse, data, start, end), data, start, end, share))
+            if len(in_flight) > WORKERS:  # bounds how many blocks are held in memory at once
+                future, *block, share = in_flight.popleft()
+                next_line += self._settle(future.result(), *block, next_line)
+                yield share
+        while in_flight:
+            future, *block, share = in_flight.popleft()
+            next_line += self._settle(future.result(), *block, next_line)
+            yield share
+        if self.carry:
+            self._last_line(self.carry, next_line)
+
+    def _blocks(self) -> Iterator[tuple[bytes, int, int, float]]:
+        """Runs of whole lines: (data, start, end, share of the file read); the unterminated
+        rest of the file is left in self.carry."""
+        carry, size = b"", max(self.path.stat().st_size, 1)
         try:
             for number, (chunk, position) in enumerate(read_chunks(self.path, CHUNK_BYTES)):
+                share = min(position / size, 1.0)
                 start = len(_BOM) if number == 0 and chunk.startswith(_BOM) else 0
                 if carry:  # complete the line the last chunk ended in
                     newline = chunk.find(b"\n", start)
@@ -106,17 +160,15 @@ class _FileReader:
                         carry += chunk[start:]
                         continue
                     head = carry + chunk[start : newline + 1]
-                    next_line += self._block(head, 0, len(head), next_line)
+                    yield head, 0, len(head), share
                     start, carry = newline + 1, b""
                 cut = chunk.rfind(b"\n", start) + 1
                 if cut > start:
-                    next_line += self._block(chunk, start, cut, next_line)
+                    yield chunk, start, cut, share
                 carry = chunk[max(cut, start):]
-                yield min(position / size, 1.0)
         except TruncatedFile as exc:
             self.report.warnings.append(str(exc))
-        if carry:
-            self._last_line(carry, next_line)
+        self.carry = carry
 
     def _last_line(self, raw: bytes, line_no: int) -> None:
         # The relay may be mid-append: an unparsable unterminated last line is "pending".
@@ -129,19 +181,58 @@ class _FileReader:
         builder.add(outcome, self.name, line_no, raw)
         self._keep(builder.table())
 
-    def _block(self, data: bytes, start: int, end: int, first_line: int) -> int:
-        """Parse data[start:end], whole lines ending in "\n"; return how many lines it held."""
-        parsed = _fast_parse(data, start, end, self.report)
-        if parsed is not None:
-            table, lines = parsed
-            self._keep(table)
-            return lines
-        parts = list(_split_lines(data, start, end, SPLIT_WAYS)) if end - start > EXACT_BELOW_BYTES else []
-        if len(parts) < 2:  # small, or one long line: nothing left to narrow down
+    def _settle(self, parsed: _Parsed | np.ndarray | None, data: bytes, start: int, end: int, first_line: int) -> int:
+        """Keep the fast parse of data[start:end], or narrow down where it failed; return the
+        block's line count."""
+        if isinstance(parsed, _Parsed):
+            report = self.report
+            report.lines += parsed.lines
+            report.blank += parsed.lines - parsed.records
+            report.records += parsed.records
+            report.field_problems.update(parsed.negative)
+            self._keep(parsed.table)
+            return parsed.lines
+        if end - start <= EXACT_BELOW_BYTES:
             return self._exact(data[start:end], first_line)
+        if parsed is not None:
+            return self._around(parsed, data, start, end, first_line)
+        parts = list(_split_lines(data, start, end, SPLIT_WAYS))
+        if len(parts) < 2:  # one long line: nothing left to narrow down
+            return self._exact(data[start:end], first_line)
+        return self._in_order(data, [(part, True) for part in parts], first_line)
+
+    def _around(self, suspects: np.ndarray, data: bytes, start: int, end: int, first_line: int) -> int:
+        """Parse the suspect lines (rows of start, end offsets) one by one and the runs of
+        lines between them fast again; return the block's line count."""
+        cuts: list[list[int]] = []  # suspect lines, neighbours merged
+        for line_start, line_end in suspects.tolist():
+            if cuts and cuts[-1][1] == line_start:
+                cuts[-1][1] = line_end
+            else:
+                cuts.append([line_start, line_end])
+        if len(cuts) > (end - start) // EXACT_BELOW_BYTES:
+            # Good runs this short, on average, are best parsed line by line too.
+            return self._exact(data[start:end], first_line)
+        spans, position = [], start
+        for cut_start, cut_end in cuts:
+            if cut_start > position:
+                spans.append(((position, cut_start), True))
+            spans.append(((cut_start, cut_end), False))
+            position = cut_end
+        if position < end:
+            spans.append(((position, end), True))
+        return self._in_order(data, spans, first_line)
+
+    def _in_order(self, data: bytes, spans: list[tuple[tuple[int, int], bool]], first_line: int) -> int:
+        """Parse consecutive spans of whole lines of data, fast (in the pool) or exactly, as
+        each is marked; return their line count."""
+        futures = [self.pool.submit(_fast_parse, data, *span) if fast else None for span, fast in spans]
         lines = 0
-        for part_start, part_end in parts:
-            lines += self._block(data, part_start, part_end, first_line + lines)
+        for future, ((start, end), fast) in zip(futures, spans):
+            if fast:
+                lines += self._settle(future.result(), data, start, end, first_line + lines)
+            else:
+                lines += self._exact(data[start:end], first_line + lines)
         return lines
 
     def _exact(self, block: bytes, first_line: int) -> int:
@@ -164,59 +255,135 @@ class _FileReader:
             self.pieces.append(piece[(piece["ts"] >= since) & (piece["ts"] <= until)])
 
 
-def _fast_parse(data: bytes, start: int, end: int, report: LoadReport) -> tuple[pa.Table, int] | None:
-    """pyarrow's parse of data[start:end] (whole lines) and its line count, or None where the
-    answer might differ from JSON.parse line by line."""
-    if data.find(b"null", start, end) >= 0:
-        return None  # a JSON null must be counted per field, and pyarrow reads it as absent
+def _fast_parse(data: bytes, start: int, end: int) -> _Parsed | np.ndarray | None:
+    """pyarrow's parse of data[start:end] (whole lines) where it provably equals JSON.parse line
+    by line. Otherwise the lines in the way, as rows of (start, end) offsets into data, or None
+    when the trouble can't be pinned on lines. Runs in the pool: it reads no shared state."""
     buf = np.frombuffer(data, dtype=np.uint8, count=end - start, offset=start)
-    ends = np.flatnonzero(buf == 10)
-    starts = np.empty_like(ends)
-    starts[0], starts[1:] = 0, ends[:-1] + 1
-    ends = ends - (buf[ends - 1] == 13) * (ends > starts)  # CRLF: look before the \r
-    filled = ends > starts
-    n_records = int(filled.sum())
-    if not (buf[starts[filled]] == 123).all() or not (buf[ends[filled] - 1] == 125).all():
-        return None  # a line not shaped {...}: blank-with-spaces, split or foreign
-    if buf.max(initial=0) >= 0x80 and not _is_utf8(data, start, end):
-        return None  # pyarrow does not check UTF-8 in strings; JSON.parse's input is text
+    scratch = _scratch(len(buf))
+    lines = _Lines(buf, scratch, start)
+    if lines.misshapen.any():
+        return lines.ranges(lines.misshapen)  # not {...}: blank-with-spaces, split or foreign
+    if buf.max(initial=0) >= 0x80:
+        # pyarrow does not check UTF-8 in strings; JSON.parse's input is text.
+        undecodable = _undecodable_lines(data, start, end, lines)
+        if len(undecodable):
+            return lines.ranges(undecodable)
+    # A JSON null must be counted per field, and pyarrow reads it as absent.
+    nulls = _null_literals(buf, scratch)
+    if len(nulls):
+        return lines.ranges(lines.holding(nulls))
     source = pa.BufferReader(pa.py_buffer(data).slice(start, end - start))
     try:
         table = pj.read_json(source, read_options=_READ_OPTIONS, parse_options=_PARSE_OPTIONS)
     except (pa.ArrowInvalid, UnicodeDecodeError):
         return None
     # A line holding two objects gives an extra row; with every line shaped {...} nothing else
-    # can, so equal counts mean one object per line.
-    if table.num_rows != n_records:
+    # can, so equal counts mean one object per line, row i on the i-th non-blank line.
+    if table.num_rows != lines.records:
         return None
-    ts = table.column("ts")
-    # pyarrow takes NaN and Infinity literals, which JSON.parse rejects; NaN fails <= too.
-    if ts.null_count or not pc.all(pc.less_equal(pc.abs(ts), MAX_ABS_TS_MS)).as_py():
-        return None
-    if any(pc.all(pc.is_finite(table.column(name))).as_py() is False for name in NUMBER_FIELDS):
-        return None
-    columns = []
+    if not _numbers_json_can_hold(table):
+        return lines.ranges(lines.filled_index[_rows_json_rejects(table)])
+    columns, negative = [], {}
     for name in ARROW_SCHEMA.names:
         column = table.column(name)
         if name in NUMBER_FIELDS:
-            negative = pc.less(column, 0)
-            bad = pc.sum(negative).as_py() or 0
+            below = pc.less(column, 0)
+            bad = pc.sum(below).as_py() or 0
             if bad:
-                report.field_problems[name] += bad
-                column = pc.if_else(negative, pa.scalar(None, pa.float64()), column)
+                negative[name] = bad
+                column = pc.if_else(below, pa.scalar(None, pa.float64()), column)
         columns.append(column)
-    report.lines += len(ends)
-    report.blank += len(ends) - n_records
-    report.records += n_records
-    return pa.table(columns, schema=ARROW_SCHEMA), len(ends)
+    return _Parsed(_compact(pa.table(columns, schema=ARROW_SCHEMA)), lines.count, lines.records, negative)
 
 
-def _is_utf8(data: bytes, start: int, end: int) -> bool:
-    try:
-        codecs.utf_8_decode(memoryview(data)[start:end], "strict", True)
-    except UnicodeDecodeError:
+class _Lines:
+    """The whole lines of buf, a block that starts at `offset` in its data."""
+
+    def __init__(self, buf: np.ndarray, scratch: np.ndarray, offset: int):
+        self.offset = offset
+        self.newlines = np.equal(buf, 10, out=scratch[: len(buf)]).nonzero()[0]
+        self.starts = np.empty_like(self.newlines)
+        self.starts[0], self.starts[1:] = 0, self.newlines[:-1] + 1
+        ends = self.newlines - (buf[self.newlines - 1] == 13) * (self.newlines > self.starts)  # CRLF
+        filled = ends > self.starts
+        self.filled_index = np.flatnonzero(filled)
+        self.count, self.records = len(self.newlines), len(self.filled_index)
+        shaped = (buf[self.starts] == 123) & (buf[ends - 1] == 125)  # read only where filled
+        self.misshapen = filled & ~shaped
+
+    def holding(self, positions: np.ndarray) -> np.ndarray:
+        """The lines (indexes) holding these byte positions of buf."""
+        return np.unique(np.searchsorted(self.newlines, positions))
+
+    def ranges(self, lines: np.ndarray) -> np.ndarray:
+        """(start, end) offsets into the data of these lines (a mask or indexes), "\n" included."""
+        return np.column_stack((self.starts[lines], self.newlines[lines] + 1)) + self.offset
+
+
+def _undecodable_lines(data: bytes, start: int, end: int, lines: _Lines) -> np.ndarray:
+    """The lines of data[start:end] that are not UTF-8, all found in one pass over the block."""
+    found, position = [], start
+    while position < end:
+        try:
+            codecs.utf_8_decode(memoryview(data)[position:end], "strict", True)
+            break
+        except UnicodeDecodeError as exc:
+            line = int(lines.holding(np.array([position - start + exc.start]))[0])
+            found.append(line)
+            position = start + int(lines.newlines[line]) + 1  # go on after that line
+    return np.array(found, dtype=np.intp)
+
+
+def _numbers_json_can_hold(table: pa.Table) -> bool:
+    # pyarrow takes NaN and Infinity literals, which JSON.parse rejects; NaN fails <= too.
+    ts = table.column("ts")
+    if ts.null_count or not pc.all(pc.less_equal(pc.abs(ts), MAX_ABS_TS_MS)).as_py():
         return False
-    return True
+    return all(pc.all(pc.is_finite(table.column(name))).as_py() is not False for name in NUMBER_FIELDS)
+
+
+def _rows_json_rejects(table: pa.Table) -> np.ndarray:
+    """Rows failing _numbers_json_can_hold: a ts missing or out of range, or NaN, Infinity."""
+    fine = pc.less_equal(pc.abs(table.column("ts")), MAX_ABS_TS_MS).fill_null(False)
+    for name in NUMBER_FIELDS:
+        fine = pc.and_(fine, pc.is_finite(table.column(name)).fill_null(True))
+    return ~fine.to_numpy(zero_copy_only=False)
+
+
+def _compact(table: pa.Table) -> pa.Table:
+    """The table with category strings as dictionary codes, so a block's strings are freed now."""
+    columns = [
+        column.dictionary_encode() if name in _CATEGORY_FIELDS else column
+        for name, column in zip(table.column_names, table.columns)
+    ]
+    return pa.table(columns, names=table.column_names)
+
+
+_scratch_space = threading.local()
+
+
+def _scratch(size: int) -> np.ndarray:
+    """A bool buffer reused per thread: a fresh one per block costs a page fault per 4 KB."""
+    buffer = getattr(_scratch_space, "buffer", None)
+    if buffer is None or len(buffer) < size:
+        buffer = _scratch_space.buffer = np.empty(size, dtype=bool)
+    return buffer
+
+
+_NULL_WORD = np.frombuffer(b"null", dtype=np.uint32)[0]
+
+
+def _null_literals(buf: np.ndarray, scratch: np.ndarray) -> np.ndarray:
+    """Where the bytes "null" occur in buf. Four word compares, one per alignment, are twice
+    as fast as bytes.find, which skips poorly through text so full of "n"."""
+    found = []
+    for offset in range(min(4, len(buf))):
+        words = (len(buf) - offset) // 4
+        hits = np.equal(buf[offset : offset + 4 * words].view(np.uint32), _NULL_WORD, out=scratch[:words])
+        if hits.any():
+            found.append(offset + 4 * np.flatnonzero(hits))
+    return np.concatenate(found) if found else np.empty(0, dtype=np.intp)
 
 
 def _split_lines(data: bytes, start: int, end: int, ways: int):
@@ -243,14 +410,84 @@ def _parse_line(raw: bytes):
     try:
         value = orjson.loads(raw)
     except orjson.JSONDecodeError:
-        # orjson refuses what JSON.parse takes: lone surrogates and numbers beyond a double.
+        # orjson refuses what JSON.parse takes: lone surrogates, numbers beyond a double, and
+        # nesting deeper than 1,024 levels, which json's recursion can't reach either.
         try:
-            value = json.loads(text, parse_constant=_reject_constant)
-        except (ValueError, RecursionError):
+            value = _json_parse(text)
+        except ValueError:
             return rpt.INVALID_JSON
     if not isinstance(value, dict):
         return rpt.NOT_OBJECT
     return value
+
+
+_DEEP_TOKEN = re.compile(
+    r"""[ \t\n\r]*(?:
+        ([{}\[\],:])
+      | ("[^"\\\x00-\x1f]*+(?:\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4})[^"\\\x00-\x1f]*+)*+")
+      | (-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?|true|false|null)
+    )""",
+    re.VERBOSE,
+)
+_DEEP_END = re.compile(r"[ \t\n\r]*\Z")
+_OPENER_OF = {"}": "{", "]": "["}
+
+
+def _json_parse(text: str):
+    """JSON.parse(text), or ValueError where it throws."""
+    try:
+        return json.loads(text, parse_constant=_reject_constant)
+    except RecursionError:  # json recurses; JSON.parse takes any depth
+        return _parse_deep(text)
+
+
+def _parse_deep(text: str):
+    """JSON.parse of a line nested too deep for json, with every container below the top level
+    given as [] (the loader reads only top-level scalars), or ValueError where it throws.
+    Walks the tokens with an explicit stack."""
+    stack: list[str] = []  # the open containers, "{" or "["
+    top = members = key = None  # the value; its members when it is an object; the member name
+    expect = "value"  # what must come next: "value", "key", ":", "," (or a close), "end"
+    just_opened = False  # a close may also come right after its open: {} and []
+    position = 0
+    while expect != "end":
+        match = _DEEP_TOKEN.match(text, position)
+        if match is None:
+            raise ValueError(f"not JSON at {position}")
+        position = match.end()
+        punct, string, scalar = match.groups()
+        if punct in _OPENER_OF and stack and stack[-1] == _OPENER_OF[punct] and (expect == "," or just_opened):
+            stack.pop()
+            expect = "," if stack else "end"
+        elif punct == "," and expect == ",":
+            expect = "key" if stack[-1] == "{" else "value"
+        elif punct == ":" and expect == ":":
+            expect = "value"
+        elif string is not None and expect == "key":
+            if len(stack) == 1:
+                key = json.loads(string)
+            expect = ":"
+        elif punct in ("{", "[") and expect == "value":
+            if not stack:
+                members = {} if punct == "{" else None
+                top = [] if members is None else members
+            elif len(stack) == 1 and members is not None:
+                members[key] = []
+            stack.append(punct)
+            expect = "key" if punct == "{" else "value"
+        elif (string or scalar) is not None and expect == "value":
+            value = json.loads(string or scalar)
+            if not stack:
+                top = value
+            elif len(stack) == 1 and members is not None:
+                members[key] = value  # the last of a repeated name wins, as in JSON.parse
+            expect = "," if stack else "end"
+        else:
+            raise ValueError(f"not JSON at {match.start()}")
+        just_opened = punct in ("{", "[")
+    if not _DEEP_END.match(text, position):
+        raise ValueError(f"not JSON at {position}")
+    return top
 
 
 def _as_number(value) -> float | None:
@@ -308,7 +545,7 @@ class _ExactBuilder:
 
     def table(self) -> pa.Table | pd.DataFrame:
         try:
-            return pa.table(self.columns, schema=ARROW_SCHEMA)
+            return _compact(pa.table(self.columns, schema=ARROW_SCHEMA))
         except UnicodeEncodeError:  # a lone surrogate: only a Python str can hold it
             return self.frame()
 
@@ -332,23 +569,27 @@ def _categorical(values: list) -> pd.Categorical:
     return pd.Categorical.from_codes(codes, categories=pd.Index(uniques, dtype=object))
 
 
-def _table_to_frame(table: pa.Table) -> pd.DataFrame:
+def _table_to_frame(run: list[pa.Table]) -> pd.DataFrame:
+    """One frame from a run of compacted tables, which it empties: each arrow column is let go
+    as soon as its pandas column is built, so the two copies of the data never coexist."""
+    table = pa.concat_tables(run) if run else _compact(ARROW_SCHEMA.empty_table())
+    run.clear()
+    columns = dict(zip(table.column_names, table.columns))
+    del table
     data = {}
     for name in ARROW_SCHEMA.names:
-        column = table.column(name)
+        column = columns.pop(name)
         if name in UNIQUE_STRING_FIELDS:
             data[name] = column.to_pandas()  # arrow-backed str, no copy
         elif name in STRING_FIELDS:
-            # One dictionary for the whole column, built in C++: far cheaper than merging
-            # per-block categoricals when a column (job_id) has a value per pair of rows.
-            encoded = column.dictionary_encode().combine_chunks()
+            encoded = column.combine_chunks()  # one dictionary for all blocks, merged in C++
             data[name] = pd.Categorical.from_codes(
-                encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int32),
+                encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False),
                 categories=pd.Index(encoded.dictionary.to_numpy(zero_copy_only=False), dtype=object),
             )
         else:
             data[name] = column.to_numpy()
-    return pd.DataFrame(data)
+    return pd.DataFrame(data, copy=False)
 
 
 def _merge_categoricals(columns: list[pd.Series]) -> pd.Categorical:
@@ -365,19 +606,18 @@ def _merge_categoricals(columns: list[pd.Series]) -> pd.Categorical:
 
 
 def _concat(pieces: list[pa.Table | pd.DataFrame]) -> pd.DataFrame:
-    """One frame in file order; runs of arrow tables are joined in arrow before pandas sees them."""
-    frames: list[pd.DataFrame] = []
-    run: list[pa.Table] = []
+    """One frame in file order from the pieces, which it empties; runs of arrow tables are
+    joined in arrow before pandas sees them."""
+    runs: list[list[pa.Table] | pd.DataFrame] = []
     for piece in pieces:
-        if isinstance(piece, pa.Table):
-            run.append(piece)
-            continue
-        if run:
-            frames.append(_table_to_frame(pa.concat_tables(run)))
-            run = []
-        frames.append(piece)
-    if run or not frames:
-        frames.append(_table_to_frame(pa.concat_tables(run) if run else ARROW_SCHEMA.empty_table()))
+        if not isinstance(piece, pa.Table):
+            runs.append(piece)
+        elif runs and isinstance(runs[-1], list):
+            runs[-1].append(piece)
+        else:
+            runs.append([piece])
+    pieces.clear()
+    frames = [_table_to_frame(run) if isinstance(run, list) else run for run in runs or [[]]]
     frames = [f.reset_index(drop=True) for f in frames]
     if len(frames) == 1:
         data = dict(frames[0].items())
@@ -393,4 +633,4 @@ def _concat(pieces: list[pa.Table | pd.DataFrame]) -> pd.DataFrame:
     ts = data["ts"]
     # JavaScript's Date truncates fractional milliseconds toward zero.
     data["time"] = pd.DatetimeIndex(np.trunc(ts).astype("int64").astype("datetime64[ms]")).tz_localize("UTC")
-    return pd.DataFrame(data, columns=list(COLUMNS))
+    return pd.DataFrame({name: data.pop(name) for name in COLUMNS}, copy=False)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 SAMPLE_CHARS = 200
 SAMPLES_PER_REASON = 5
@@ -65,8 +65,8 @@ class LoadReport:
             "pending": self.pending,
             "rejected": dict(sorted(self.rejected.items())),
             "field_problems": dict(sorted(self.field_problems.items())),
-            "samples": [s.__dict__ for s in self.samples],
-            "pending_lines": [s.__dict__ for s in self.pending_lines],
+            "samples": [asdict(s) for s in self.samples],
+            "pending_lines": [asdict(s) for s in self.pending_lines],
             "warnings": list(self.warnings),
         }
 

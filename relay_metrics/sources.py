@@ -106,20 +106,22 @@ def _read(stream, path: Path, size: int) -> bytes:
 
 def _gunzip_chunks(raw, path: Path, chunk_size: int) -> Iterator[bytes]:
     # zlib by hand rather than GzipFile: on a cut-short file GzipFile drops the data it had
-    # decoded in the failing read, and we want every complete line before the break.
+    # decoded in the failing read, and we want every complete line before the break. Pieces
+    # are capped at chunk_size like a plain file's: a log shrinks about eightfold in gzip.
     decoder = zlib.decompressobj(wbits=31)
     while compressed := _read(raw, path, chunk_size):
-        while compressed:
+        while True:
             try:
-                out = decoder.decompress(compressed)
+                out = decoder.decompress(compressed, chunk_size)
             except zlib.error as exc:
                 raise TruncatedFile(f"{path}: compressed data is corrupt ({exc})") from None
             if out:
                 yield out, raw.tell()
-            compressed = decoder.unused_data
-            if decoder.eof and compressed:  # concatenated gzip members, as `cat a.gz b.gz` makes
+            compressed = decoder.unconsumed_tail
+            if decoder.eof and decoder.unused_data:  # concatenated gzip members, as `cat a.gz b.gz` makes
+                compressed = decoder.unused_data
                 decoder = zlib.decompressobj(wbits=31)
-            else:
-                compressed = b""
+            elif not compressed and len(out) < chunk_size:  # a full piece may leave output pending
+                break
     if not decoder.eof:
         raise TruncatedFile(f"{path}: compressed data ends early (file truncated?)")

@@ -32,11 +32,24 @@ def as_line(value) -> bytes:
     return json.dumps(value, separators=(",", ":"), allow_nan=False).encode()
 
 
+# What a hostile or broken relay can put on a line.
+HOSTILE = [
+    b"", b"  ", b"\r", b"{", b"\x00", b'{"ts":1,"tier":"a\x00b"}', b'{"ts":1,"tier":"a\\u0000b"}',
+    b'{"ts":NaN}', b'{"ts":1,"cost_usd":NaN}', b'{"ts":Infinity}', b'{"ts":-Infinity}', b'{"ts":1,"duration_ms":Infinity}',
+    b'{"ts":1e400}', b'{"ts":-1e400}', b'{"ts":1,"cost_usd":1e400}', b'{"ts":8.64e15}', b'{"ts":8.640000000000001e15}',
+    b'{"ts":-9e15}', b'{"ts":1,"duration_ms":-5}', b'{"ts":1,"input_tokens":-1e300}',
+    b'{"ts":1}{"ts":2}', b'{"ts":1,"tier":"\\ud800"}', b'{"ts":1,"tier":"\\udfff\\ud800"}',
+    b'{"ts":1,"x":' + b"[" * 5000 + b"]" * 5000 + b"}",  # deeper than JSON parsers like
+    b'{"ts":1,"x":' + b"[" * 50 + b"]" * 50 + b"}",
+    b'{"ts":1,"error":"' + b"e" * 1_200_000 + b'"}',  # a megabyte-long line
+    b"\xef\xbb\xbf{\"ts\":1}", b"\xff\xfe\x00", b"\xed\xa0\x80",  # BOM mid-file, UTF-16, encoded surrogate
+]
+
 lines = st.one_of(
     plausible_records.map(as_line),
     json_values.map(as_line),
     st.binary(max_size=40).filter(lambda b: b"\n" not in b),
-    st.sampled_from([b"", b"  ", b"\r", b"{", b'{"ts":NaN}', b'{"ts":1}{"ts":2}', b'{"ts":1e400}', b'{"ts":1,"tier":"\\ud800"}']),
+    st.sampled_from(HOSTILE),
 )
 logs = st.tuples(st.lists(lines, max_size=40), st.booleans()).map(
     lambda parts: b"\n".join(parts[0]) + (b"\n" if parts[1] and parts[0] else b"")
