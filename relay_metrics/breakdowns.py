@@ -20,8 +20,6 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from . import figures
 from .figures import group_by
@@ -439,30 +437,7 @@ def _group_percentiles(groups: figures.Groups, values: np.ndarray, qs: tuple[flo
 
 
 def _job_codes(jobs: pd.Series) -> tuple[np.ndarray, int]:
-    """Per row a code for its job id (-1 where missing or empty), and how many distinct ids.
-
-    Codes need not be dense. The one figure here that must hash strings: ~90 ms on a
-    million Arrow strings (pandas' factorize would also build a Python str per id); a
-    categorical job_id, whose codes are made once at load, costs a few ms.
-    """
-    if isinstance(jobs.dtype, pd.CategoricalDtype):
-        codes = jobs.cat.codes.to_numpy().astype(np.int64)  # -1: missing
-        empty = int(jobs.cat.categories.get_indexer([""])[0])
-        present = np.bincount(codes + 1, minlength=len(jobs.cat.categories) + 1)[1:] > 0
-    elif hasattr(jobs.array, "__arrow_array__"):
-        array = jobs.array.__arrow_array__()
-        if isinstance(array, pa.ChunkedArray):
-            array = array.combine_chunks()
-        encoded = array.dictionary_encode()
-        codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
-        empty = int(pc.index(encoded.dictionary, "").as_py())
-        present = np.ones(len(encoded.dictionary), dtype=bool)
-    else:  # object dtype: may hold lone surrogates, which Arrow can't
-        found, uniques = pd.factorize(jobs.array, use_na_sentinel=True)
-        codes = found.astype(np.int64)
-        empty = next((i for i, u in enumerate(uniques) if u == ""), -1)
-        present = np.ones(len(uniques), dtype=bool)
-    if empty >= 0:
-        codes[codes == empty] = -1
-        present[empty] = False
-    return codes, int(present.sum())
+    """figures.job_codes (dense codes, -1 where there is no job id), and how many distinct ids."""
+    codes = figures.job_codes(jobs)
+    present = codes[codes >= 0]
+    return codes, int(np.count_nonzero(np.bincount(present))) if len(present) else 0

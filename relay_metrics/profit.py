@@ -82,7 +82,8 @@ def margins_of_installs(rows: list[dict], pricing: Pricing, days: float, tiers: 
     installs = installs.assign(price_per_month=installs["tier"].map(pricing.price).astype(float))
     installs["revenue_usd"] = installs["price_per_month"] * months
     installs["margin_usd"] = installs["revenue_usd"] - installs["cost_usd"]
-    worst_first = sorted(range(len(installs)), key=lambda i: (installs["margin_usd"].iat[i], installs["install_id"].iat[i]))
+    margin, ids = installs["margin_usd"].tolist(), installs["install_id"].tolist()
+    worst_first = sorted(range(len(ids)), key=lambda i: (margin[i], ids[i]))
     installs = installs.iloc[worst_first].reset_index(drop=True)
 
     priced = [t for t in pricing.tiers if tiers is None or t in tiers]

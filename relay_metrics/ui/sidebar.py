@@ -59,7 +59,7 @@ def sidebar() -> View:
         zone = st.selectbox("Time zone", ZONES, key="tz", bind="query-params",
                             help="Days and hours of day are counted in this zone.")
         start, end = _date_section(frame, zone, notices)
-        selections = {field: _filter_widget(frame, key, field) for key, field in FILTER_KEYS.items()}
+        selections = {field: _filter_widget(frame, log_key, key, field) for key, field in FILTER_KEYS.items()}
     rejected = _rejected_link_values(link)
     if rejected:
         notices.append("The link had settings that don't apply to this log; they were reset: " + ", ".join(rejected) + ".")
@@ -164,10 +164,15 @@ def _apply_preset(anchor: date, first: date) -> None:
     st.session_state["preset"] = None  # a preset is an action, not a state to keep
 
 
-def _filter_widget(frame: pd.DataFrame, key: str, field: str) -> tuple[str, ...] | None:
-    groups = group_by(frame[field])
-    counts = groups.count()
-    options = sorted(label for label, n in zip(groups.labels, counts) if n)
+@st.cache_resource(max_entries=16, ttl=3600, show_spinner=False)
+def _options(log_key: tuple, field: str, _frame: pd.DataFrame) -> list[str]:
+    # The same for every rerun over one log: counted once, not on every filter change.
+    groups = group_by(_frame[field])
+    return sorted(label for label, n in zip(groups.labels, groups.count()) if n)
+
+
+def _filter_widget(frame: pd.DataFrame, log_key: tuple, key: str, field: str) -> tuple[str, ...] | None:
+    options = _options(log_key, field, frame)
     if key in st.session_state:  # a value kept from another log or page must be an option
         st.session_state[key] = [v for v in st.session_state[key] if v in options]
     # format_func: a label may hold a lone surrogate, which can't travel to the browser as is.
