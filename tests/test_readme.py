@@ -1,0 +1,33 @@
+"""The README's commands are the ones that exist."""
+
+from __future__ import annotations
+
+import re
+
+from relay_metrics.cli import build_parser
+
+from .conftest import REPO
+
+README = (REPO / "README.md").read_text()
+
+
+def subcommand_options() -> dict[str, set[str]]:
+    parser = build_parser()
+    commands = next(a for a in parser._actions if a.dest == "command")  # argparse keeps them here
+    return {name: {o for a in sub._actions for o in a.option_strings} for name, sub in commands.choices.items()}
+
+
+def test_documented_cli_options_exist():
+    options = subcommand_options()
+    documented = re.findall(r"python -m relay_metrics (\w+) ([^\n]*)", README)
+    assert {name for name, _ in documented} == {"summary", "margins", "demo"}
+    for name, usage in documented:
+        for option in re.findall(r"--[a-z-]+", usage):
+            assert option in options[name], f"README documents {name} {option}"
+
+
+def test_first_lines_give_the_run_and_test_commands_and_ci_runs_the_test_command():
+    head = README.split("---", 1)[0]
+    assert "python3 -m streamlit run streamlit_app.py" in head and "pip install -r requirements.txt" in head
+    assert "./scripts/test" in head
+    assert "./scripts/test" in (REPO / ".ci" / "run").read_text()
