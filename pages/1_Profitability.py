@@ -40,12 +40,7 @@ result = prices.view_margins(view, pricing)
 if result.unpriced_tiers:
     st.warning(f"{len(result.unpriced_tiers)} tier(s) in the log have no price in {pricing.source}; they count as free.")
 
-total = result.total
-cards = st.columns(4)
-cards[0].metric("Revenue", f"${total['revenue_usd']:,.2f}")
-cards[1].metric("Cost", f"${total['cost_usd']:,.2f}")
-cards[2].metric("Margin", f"${total['margin_usd']:,.2f}")
-cards[3].metric("Margin %", "–" if total["margin_pct"] is None else f"{total['margin_pct']:.1f}%")
+page.margin_cards(result.total)
 
 st.subheader("By tier")
 chart, numbers = st.columns([2, 3])
@@ -83,11 +78,7 @@ with right:
 st.subheader("Month-end forecast")
 forecast = profit.month_end_forecast(result, view.end)
 st.caption(f"At this range's daily run rate, for {forecast['month']} ({forecast['days_in_month']} days).")
-cards = st.columns(4)
-cards[0].metric("Projected revenue", f"${forecast['revenue_usd']:,.2f}")
-cards[1].metric("Projected cost", f"${forecast['cost_usd']:,.2f}")
-cards[2].metric("Projected margin", f"${forecast['margin_usd']:,.2f}")
-cards[3].metric("Projected margin %", "–" if forecast["margin_pct"] is None else f"{forecast['margin_pct']:.1f}%")
+page.margin_cards(forecast, "Projected ")
 
 st.subheader("What if prices were different?")
 prices.what_if_editor(file_pricing, list(result.by_tier.loc[result.by_tier["tier"] != profit.UNATTRIBUTED, "tier"]))

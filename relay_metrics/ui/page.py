@@ -56,6 +56,15 @@ def require_rows(view: View) -> None:
         st.stop()
 
 
+def margin_cards(money: dict, prefix: str = "") -> None:
+    """Revenue, cost, margin and margin % (keys revenue_usd, cost_usd, margin_usd, margin_pct)."""
+    cards = st.columns(4)
+    for card, (label, key) in zip(cards, [("Revenue", "revenue_usd"), ("Cost", "cost_usd"), ("Margin", "margin_usd")]):
+        card.metric(f"{prefix}{label}".capitalize(), f"${money[key]:,.2f}")
+    pct = money["margin_pct"]
+    cards[3].metric(f"{prefix}margin %".capitalize(), "–" if pct is None else f"{pct:.1f}%")
+
+
 def table(frame: pd.DataFrame, name: str, *, height: int | str = "auto") -> None:
     """A table with readable columns, and its data as a spreadsheet-safe CSV download."""
     if frame.empty:
