@@ -125,7 +125,7 @@ def status_mix(frame: pd.DataFrame) -> pd.DataFrame:
 
 def tier_table(frame: pd.DataFrame) -> pd.DataFrame:
     """The reference's by_tier rows, plus summaries and cost per install and per summary."""
-    table = _rows_frame(_by_field(frame, "tier"), TIER_COLUMNS)
+    table = _rows_frame(figures.by_field(frame, "tier"), TIER_COLUMNS)
     groups = group_by(frame["tier"])
     job_codes, _ = _job_codes(frame["job_id"])
     real = job_codes >= 0
@@ -139,7 +139,7 @@ def tier_table(frame: pd.DataFrame) -> pd.DataFrame:
 
 def model_table(frame: pd.DataFrame) -> pd.DataFrame:
     """The reference's by_model rows, plus the median and 95th percentile duration."""
-    table = _rows_frame(_by_field(frame, "model"), MODEL_COLUMNS)
+    table = _rows_frame(figures.by_field(frame, "model"), MODEL_COLUMNS)
     groups = group_by(frame["model"])
     p50, p95 = _group_percentiles(groups, frame["duration_ms"].to_numpy(), (50, 95))
     code_of = {label: code for code, label in enumerate(groups.labels)}
@@ -150,16 +150,16 @@ def model_table(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def pipeline_table(frame: pd.DataFrame) -> pd.DataFrame:
-    return _rows_frame(_by_field(frame, "pipeline"), ("pipeline", "calls", "cost_usd", "avg_duration_ms"))
+    return _rows_frame(figures.by_field(frame, "pipeline"), ("pipeline", "calls", "cost_usd", "avg_duration_ms"))
 
 
 def backend_table(frame: pd.DataFrame) -> pd.DataFrame:
-    return _rows_frame(_by_field(frame, "backend"), ("backend", "calls", "cost_usd", "avg_duration_ms"))
+    return _rows_frame(figures.by_field(frame, "backend"), ("backend", "calls", "cost_usd", "avg_duration_ms"))
 
 
 def cost_vs_speed_table(frame: pd.DataFrame) -> pd.DataFrame:
     """The reference's cost_vs_speed rows, with each model's most common backend key."""
-    rows = figures.cost_vs_speed(_by_field(frame, "model"))
+    rows = figures.cost_vs_speed(figures.by_field(frame, "model"))
     models, backends = group_by(frame["model"]), group_by(frame["backend"])
     pairs = np.bincount(models.codes * backends.size + backends.codes, minlength=models.size * backends.size)
     pairs = pairs.reshape(models.size, backends.size)
@@ -176,8 +176,7 @@ def installs_table(frame: pd.DataFrame, top: int | None = figures.TOP_INSTALLS, 
 
     `last_active` is `last_active_at` as a UTC timestamp, for display.
     """
-    newest = _newest_first(frame, group_by(frame["install_id"]))
-    rows = [r for r in figures.by_install(frame, newest) if r["install_id"].startswith(prefix)]
+    rows = [r for r in figures.by_install(frame) if r["install_id"].startswith(prefix)]
     if top is not None:
         rows = rows[: max(top, 0)]
     table = _rows_frame(rows, INSTALL_COLUMNS, text=("install_id", "tier_snapshot"))
@@ -333,25 +332,6 @@ def field_problems_table(report: LoadReport) -> pd.DataFrame:
 
 
 # ── helpers ──────────────────────────────────────────────────────────────────────────────
-
-
-def _by_field(frame: pd.DataFrame, field: str) -> list[dict]:
-    # TODO: figures.by_field(frame, field) once figures has it; _by_field is private.
-    return figures._by_field(frame, field, _newest_first(frame, group_by(frame[field])))
-
-
-def _newest_first(frame: pd.DataFrame, groups: figures.Groups) -> np.ndarray:
-    """The newest row of each group (ties to the earlier line), which figures' first-seen order needs.
-
-    first_seen keeps each group's first row in newest-first order (ts descending, file
-    order among ties), so the rows it keeps are each group's newest row, in that order;
-    giving it just those is the same answer without sorting a million timestamps.
-    """
-    if len(frame) == 0:
-        return np.array([], dtype=np.intp)
-    ts = frame["ts"].to_numpy()
-    rows = pd.Series(ts).groupby(groups.codes, sort=False).idxmax().to_numpy()  # first row of the max
-    return rows[np.lexsort((rows, -ts[rows]))]
 
 
 def _rows_frame(rows: list[dict], columns: tuple[str, ...], text: tuple[str, ...] | None = None) -> pd.DataFrame:

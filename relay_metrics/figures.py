@@ -42,10 +42,10 @@ def aggregate(frame: pd.DataFrame) -> dict:
         jobs = pool.submit(job_codes, frame["job_id"])
         found = {
             "summary": summary(frame),
-            "by_tier": _by_field(frame, "tier"),
-            "by_model": _by_field(frame, "model"),
-            "by_pipeline": _by_field(frame, "pipeline"),
-            "by_backend": _by_field(frame, "backend"),
+            "by_tier": by_field(frame, "tier"),
+            "by_model": by_field(frame, "model"),
+            "by_pipeline": by_field(frame, "pipeline"),
+            "by_backend": by_field(frame, "backend"),
             "by_hour_utc": by_hour_utc(frame),
         }
         found["by_install"] = by_install(frame, top=TOP_INSTALLS, jobs=jobs.result())
@@ -123,16 +123,9 @@ class Groups:
             counts += np.bincount(pairs // width, minlength=self.size)
         return counts
 
-    def first_seen(self, newest_first: np.ndarray) -> tuple[list[int], np.ndarray]:
-        """Group codes in the order the reference meets them, and each group's newest row,
-        given rows in readEntries' order: ts descending, file order among equal ts (or at
-        least every group's newest row, in that order)."""
-        in_order = self.codes[newest_first]
-        first = np.flatnonzero(~pd.Series(in_order).duplicated().to_numpy())
-        return self._js_order(in_order[first], newest_first[first])
-
     def newest(self, ts: np.ndarray) -> tuple[list[int], np.ndarray]:
-        """What first_seen gives for all rows in readEntries' order, without sorting them.
+        """Group codes in the order the reference meets them, and each group's newest row,
+        without sorting the rows as readEntries does.
 
         readEntries sorts newest first, keeping file order among equal ts, and groupBy meets a
         group at its first row there: its newest row, the earliest in the file on a tie. So
@@ -169,9 +162,10 @@ def _js_key_order(keys: list[str]) -> list[str]:
     return indexes + [k for k in keys if k not in index_set]
 
 
-def _by_field(frame: pd.DataFrame, field: str, newest_first: np.ndarray | None = None) -> list[dict]:
+def by_field(frame: pd.DataFrame, field: str) -> list[dict]:
+    """The reference's by_tier / by_model / by_pipeline / by_backend rows for `field`."""
     groups = group_by(frame[field])
-    order, _ = _met_order(groups, frame, newest_first)
+    order, _ = groups.newest(frame["ts"].to_numpy())
     calls = groups.count()
     cost = groups.total(frame["cost_usd"].to_numpy())
     duration = groups.mean(frame["duration_ms"].to_numpy())
@@ -193,18 +187,13 @@ def _by_field(frame: pd.DataFrame, field: str, newest_first: np.ndarray | None =
     return rows
 
 
-def by_install(
-    frame: pd.DataFrame,
-    newest_first: np.ndarray | None = None,
-    top: int | None = None,
-    jobs: np.ndarray | None = None,
-) -> list[dict]:
+def by_install(frame: pd.DataFrame, top: int | None = None, jobs: np.ndarray | None = None) -> list[dict]:
     """Every install (or the first `top`), most spend first, as the reference sorts them.
 
     `jobs` is job_codes(frame["job_id"]), when the caller already has it.
     """
     groups = group_by(frame["install_id"])
-    order, newest_rows = _met_order(groups, frame, newest_first)
+    order, newest_rows = groups.newest(frame["ts"].to_numpy())
     cost = groups.total(frame["cost_usd"].to_numpy())
     ranked = np.argsort(-cost[order], kind="stable")[:top]  # stable, like Array.prototype.sort
     order, newest_rows = [order[i] for i in ranked], newest_rows[ranked]
@@ -246,12 +235,6 @@ def job_codes(jobs: pd.Series) -> np.ndarray:
         found = np.flatnonzero(np.asarray(uniques == "", dtype=bool))
         empty = found[0] if len(found) else -1
     return np.where(codes == empty, -1, codes) if empty >= 0 else codes
-
-
-def _met_order(groups: Groups, frame: pd.DataFrame, newest_first: np.ndarray | None) -> tuple[list[int], np.ndarray]:
-    if newest_first is None:
-        return groups.newest(frame["ts"].to_numpy())
-    return groups.first_seen(newest_first)
 
 
 def by_hour_utc(frame: pd.DataFrame) -> list[dict]:
