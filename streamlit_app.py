@@ -39,7 +39,7 @@ cards[1].metric("p95 duration", seconds(current["p95_duration_ms"]), seconds(cha
 cards[2].metric("Tokens", f"{current['total_tokens']:,.0f}",
                 None if change["total_tokens"] is None else f"{change['total_tokens']:+,.0f}")
 
-file_pricing, pricing, pricing_error = prices.current()
+_, pricing, pricing_error = prices.current()
 if pricing_error:
     st.caption("No margins: the pricing file can't be used (see Profitability).")
 else:
