@@ -320,7 +320,7 @@ def samples_table(report: LoadReport) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "file": _labels([s.file for s in samples]),
-            "line": np.array([s.line for s in samples], dtype=np.int64),
+            "line": pd.array([s.line for s in samples], dtype="Int64"),  # None: read began mid-file
             "reason": _labels([s.reason for s in samples]),
             "text": _labels([s.text for s in samples]),
         }

@@ -43,6 +43,8 @@ from .schema import (
     UNIQUE_STRING_FIELDS,
 )
 from .jsonline import as_number, parse_line
+from .pushdown import DISORDER_BOUND_MS, Span, Witness, plan_window
+from .report import WindowRead
 from .sources import LogSource, TruncatedFile, read_chunks, resolve_files
 
 CHUNK_BYTES = 4 << 20
@@ -77,24 +79,63 @@ def load_log(
     since_ms: float | None = None,
     until_ms: float | None = None,
     progress: Progress | None = None,
+    disorder_bound_ms: float = DISORDER_BOUND_MS,
 ) -> LoadedLog:
-    """Read every file of `source` (oldest first) and keep records with since <= ts <= until.
+    """Read the files of `source` (oldest first) and keep records with since <= ts <= until.
 
-    Raises sources.LogSourceError when the log can't be read at all.
+    With a window, only the parts of the log that can hold its records are read (see
+    pushdown); if the log turns out more out of order than `disorder_bound_ms`, everything
+    is read after all and the report says why. Raises sources.LogSourceError when the log
+    can't be read at all.
     """
     files = resolve_files(source)
-    report = LoadReport(files=[str(f) for f in files])
     window = (-math.inf if since_ms is None else since_ms, math.inf if until_ms is None else until_ms)
-    sizes = [max(f.stat().st_size, 1) for f in files]
+    if window == (-math.inf, math.inf):
+        return _read_files(files, window, _whole(files), [], progress)
+    plan = plan_window(files, window, disorder_bound_ms)
+    loaded = _read_files(files, window, plan.spans, plan.witnesses, progress)
+    read = plan.window_read
+    if loaded.report.max_disorder_ms > disorder_bound_ms:
+        seen = loaded.report.max_disorder_ms
+        loaded = _read_files(files, window, _whole(files), [], progress)
+        read = WindowRead(
+            disorder_bound_ms,
+            bytes_read=plan.window_read.bytes_read + plan.window_read.bytes_skipped,
+            fell_back=(
+                f"a record trails an earlier one by {seen / 1000:,.1f} s, more than the "
+                f"{disorder_bound_ms / 1000:,.0f} s the windowed read relies on: the whole log was read"
+            ),
+        )
+        loaded.report.warnings.append(read.fell_back)
+    loaded.report.window_read = read
+    return loaded
+
+
+def _whole(files: list[Path]) -> list[Span]:
+    return [Span(i, path, 0, None, path.stat().st_size) for i, path in enumerate(files)]
+
+
+def _read_files(files: list[Path], window, spans: list[Span], witnesses: list[Witness], progress) -> LoadedLog:
+    """Parse the spans of files in order. Witnesses, records seen outside the spans, join the
+    disorder check where they lie in the log."""
+    report = LoadReport(files=[str(f) for f in files])
+    order = _OrderCheck(report)
+    witnesses = sorted(witnesses)
+    sizes = [max(span.length(), 1) for span in spans]
     total, done = float(sum(sizes)), 0
     pieces: list[pa.Table | pd.DataFrame] = []
     with ThreadPoolExecutor(WORKERS, thread_name_prefix="relay-metrics-parse") as pool:
-        for path, size in zip(files, sizes):
-            reader = _FileReader(path, report, window, pieces, pool)
+        for span, size in zip(spans, sizes):
+            witnesses = order.witness_before(witnesses, span.file, span.start)
+            first_line = 1 if span.start == 0 else None
+            reader = _FileReader(span.path, report, window, pieces, pool, span.start, span.stop, first_line, order)
             for fraction in reader.run():
                 if progress:
                     progress((done + fraction * size) / total)
             done += size
+            read_to = math.inf if span.stop is None else span.stop  # witnesses in the span were read
+            witnesses = [w for w in witnesses if not (w.file == span.file and w.position < read_to)]
+    order.witness_before(witnesses, math.inf, 0)
     frame = _concat(pieces)
     # pyarrow's allocator keeps freed pages for reuse; the parsed blocks are gone for good, so
     # hand their pages back rather than carry them through whatever the caller does next.
@@ -103,6 +144,50 @@ def load_log(
     if progress:
         progress(1.0)
     return LoadedLog(frame, report)
+
+
+@dataclass(frozen=True)
+class FileRange:
+    """The complete lines of one file from a line start to its end, unfiltered."""
+
+    frame: pd.DataFrame
+    report: LoadReport
+    end: int  # byte offset just past the last complete line
+    next_line: int  # the number of the line that starts at `end`
+    rest: bytes  # the unterminated bytes after `end`, not yet parsed
+
+
+def read_range(path: Path, start: int, first_line: int, stream=None, progress: Progress | None = None) -> FileRange:
+    """Parse path's complete lines from `start` (0 or just past a "\n") to its end.
+
+    Raises sources.LogSourceError."""
+    report = LoadReport(files=[str(path)])
+    pieces: list[pa.Table | pd.DataFrame] = []
+    with ThreadPoolExecutor(WORKERS, thread_name_prefix="relay-metrics-parse") as pool:
+        reader = _FileReader(path, report, (-math.inf, math.inf), pieces, pool, start, None, first_line, None, stream)
+        reader.finish = False
+        for fraction in reader.run():
+            if progress:
+                progress(fraction)
+    frame = _concat(pieces)
+    pa.default_memory_pool().release_unused()
+    return FileRange(frame, report, reader.end, reader.next_line, reader.carry)
+
+
+def read_rest(path: Path, rest: bytes, line_no: int) -> tuple[pd.DataFrame, LoadReport]:
+    """An unterminated last line as a full read counts it: a record, or pending."""
+    report = LoadReport(files=[str(path)])
+    pieces: list[pa.Table | pd.DataFrame] = []
+    if rest:
+        _unterminated(rest, str(path), line_no, report, pieces.append)
+    return _concat(pieces), report
+
+
+def max_disorder_ms(ts: np.ndarray) -> float:
+    """The most a value trails the largest value before it."""
+    if not len(ts):
+        return 0.0
+    return float(np.max(np.maximum.accumulate(ts) - ts))
 
 
 @dataclass(frozen=True)
@@ -115,11 +200,47 @@ class _Parsed:
     negative: dict[str, int]  # per number field, values dropped for being negative
 
 
+class _OrderCheck:
+    """Measures the log's disorder over everything read, in file order, into the report."""
+
+    def __init__(self, report: LoadReport):
+        self.report, self.newest = report, -math.inf
+
+    def see(self, ts: np.ndarray) -> None:
+        if not len(ts):
+            return
+        running = np.maximum.accumulate(ts)
+        worst = max(float(np.max(np.maximum(running, self.newest) - ts)), 0.0)
+        self.report.max_disorder_ms = max(self.report.max_disorder_ms, worst)
+        self.newest = max(self.newest, float(running[-1]))
+
+    def witness_before(self, witnesses: list[Witness], file: float, position: float) -> list[Witness]:
+        """See the witnesses lying before (file, position); return the rest."""
+        taken = 0
+        for witness in witnesses:
+            if (witness.file, witness.position) >= (file, position):
+                break
+            self.see(np.array([witness.ts]))
+            taken += 1
+        return witnesses[taken:]
+
+
 class _FileReader:
-    def __init__(self, path: Path, report: LoadReport, window, pieces: list, pool: ThreadPoolExecutor):
+    def __init__(
+        self, path: Path, report: LoadReport, window, pieces: list, pool: ThreadPoolExecutor,
+        start: int = 0, stop: int | None = None, first_line: int | None = 1,
+        order: _OrderCheck | None = None, stream=None,
+    ):
         self.path, self.name = path, str(path)
         self.report, self.window, self.pieces, self.pool = report, window, pieces, pool
-        self.carry = b""  # an unterminated last line, once the whole file is read
+        self.start, self.stop, self.stream = start, stop, stream
+        # Line numbers are known only when the read starts at the top of the file.
+        self.numbered = first_line is not None
+        self.next_line = first_line or 1
+        self.order = order
+        self.finish = stop is None  # parse the unterminated rest as a full read does
+        self.carry = b""  # the unterminated rest, once everything is read
+        self.end = start  # just past the last complete line read
 
     def run(self) -> Iterator[float]:
         """Parse the file, yielding the share of it done so far.
@@ -128,28 +249,34 @@ class _FileReader:
         and the order of records are those of the file.
         """
         in_flight: deque = deque()
-        next_line = 1
         for data, start, end, share in self._blocks():
             in_flight.append((self.pool.submit(_fast_parse, data, start, end), data, start, end, share))
             if len(in_flight) > WORKERS:  # bounds how many blocks are held in memory at once
                 future, *block, share = in_flight.popleft()
-                next_line += self._settle(future.result(), *block, next_line)
+                self.next_line += self._settle(future.result(), *block, self.next_line)
                 yield share
         while in_flight:
             future, *block, share = in_flight.popleft()
-            next_line += self._settle(future.result(), *block, next_line)
+            self.next_line += self._settle(future.result(), *block, self.next_line)
             yield share
-        if self.carry:
-            self._last_line(self.carry, next_line)
+        if self.carry and self.finish:
+            _unterminated(self.carry, self.name, self._line(self.next_line), self.report, self._keep)
+
+    def _line(self, number: int) -> int | None:
+        return number if self.numbered else None
 
     def _blocks(self) -> Iterator[tuple[bytes, int, int, float]]:
         """Runs of whole lines: (data, start, end, share of the file read); the unterminated
         rest of the file is left in self.carry."""
-        carry, size = b"", max(self.path.stat().st_size, 1)
+        carry = b""
+        span = max((self.stop if self.stop is not None else self.path.stat().st_size) - self.start, 1)
+        position = self.start  # in the file's (decompressed) bytes
         try:
-            for number, (chunk, position) in enumerate(read_chunks(self.path, CHUNK_BYTES)):
-                share = min(position / size, 1.0)
-                start = len(_BOM) if number == 0 and chunk.startswith(_BOM) else 0
+            chunks = read_chunks(self.path, CHUNK_BYTES, self.start, self.stop, self.stream)
+            for number, (chunk, read_to) in enumerate(chunks):
+                share = min((read_to - self.start) / span, 1.0)
+                position += len(chunk)
+                start = len(_BOM) if number == 0 and self.start == 0 and chunk.startswith(_BOM) else 0
                 if carry:  # complete the line the last chunk ended in
                     newline = chunk.find(b"\n", start)
                     if newline < 0:
@@ -165,17 +292,7 @@ class _FileReader:
         except TruncatedFile as exc:
             self.report.warnings.append(str(exc))
         self.carry = carry
-
-    def _last_line(self, raw: bytes, line_no: int) -> None:
-        # The relay may be mid-append: an unparsable unterminated last line is "pending".
-        self.report.lines += 1
-        outcome = parse_line(raw)
-        if outcome in (rpt.INVALID_JSON, rpt.NOT_UTF8):
-            self.report.add_pending(self.name, line_no, raw)
-            return
-        builder = _ExactBuilder(self.report)
-        builder.add(outcome, self.name, line_no, raw)
-        self._keep(builder.table())
+        self.end = position - len(carry)
 
     def _settle(self, parsed: _Parsed | np.ndarray | None, data: bytes, start: int, end: int, first_line: int) -> int:
         """Keep the fast parse of data[start:end], or narrow down where it failed; return the
@@ -236,11 +353,14 @@ class _FileReader:
         lines = block.split(b"\n")[:-1]  # the block ends with "\n"
         self.report.lines += len(lines)
         for offset, raw in enumerate(lines):
-            builder.add(parse_line(raw), self.name, first_line + offset, raw)
+            builder.add(parse_line(raw), self.name, self._line(first_line + offset), raw)
         self._keep(builder.table())
         return len(lines)
 
     def _keep(self, piece: pa.Table | pd.DataFrame) -> None:
+        if self.order:
+            ts = piece.column("ts") if isinstance(piece, pa.Table) else piece["ts"]
+            self.order.see(ts.to_numpy())
         since, until = self.window
         if since == -math.inf and until == math.inf:
             self.pieces.append(piece)
@@ -249,6 +369,18 @@ class _FileReader:
             self.pieces.append(piece.filter(pc.and_(pc.greater_equal(ts, since), pc.less_equal(ts, until))))
         else:
             self.pieces.append(piece[(piece["ts"] >= since) & (piece["ts"] <= until)])
+
+
+def _unterminated(raw: bytes, file: str, line_no: int | None, report: LoadReport, keep) -> None:
+    # The relay may be mid-append: an unparsable unterminated last line is "pending".
+    report.lines += 1
+    outcome = parse_line(raw)
+    if outcome in (rpt.INVALID_JSON, rpt.NOT_UTF8):
+        report.add_pending(file, line_no, raw)
+        return
+    builder = _ExactBuilder(report)
+    builder.add(outcome, file, line_no, raw)
+    keep(builder.table())
 
 
 def _fast_parse(data: bytes, start: int, end: int) -> _Parsed | np.ndarray | None:

@@ -19,9 +19,21 @@ TS_OUT_OF_RANGE = "ts outside JavaScript's date range"
 @dataclass(frozen=True)
 class LineSample:
     file: str
-    line: int  # 1-based, within its file
+    line: int | None  # 1-based, within its file; None when the read began past the file's start
     reason: str
     text: str  # the first SAMPLE_CHARS characters, undecodable bytes shown as \\xNN
+
+
+@dataclass
+class WindowRead:
+    """How a read of a window used the log's rough ts order to skip what is outside it."""
+
+    disorder_bound_ms: float
+    bytes_read: int = 0
+    bytes_skipped: int = 0
+    files_skipped: list[str] = field(default_factory=list)
+    # Set when the log broke the bound, so the whole log was read after all: what was seen.
+    fell_back: str | None = None
 
 
 @dataclass
@@ -41,6 +53,12 @@ class LoadReport:
     warnings: list[str] = field(default_factory=list)
     # Records whose ts falls in the requested window (all records when there is no window).
     in_window: int = 0
+    # The most any record read trails the newest record read before it (ms): the log's
+    # disorder, which a windowed read relies on staying under a bound.
+    max_disorder_ms: float = 0.0
+    # Set for a read that skipped parts of the log outside its window; counts above then
+    # cover only the lines read.
+    window_read: WindowRead | None = None
 
     @property
     def rejected_total(self) -> int:
@@ -55,6 +73,20 @@ class LoadReport:
         self.pending += 1
         self.pending_lines.append(LineSample(file, line, "pending", sample_text(raw)))
 
+    def absorb(self, other: LoadReport) -> None:
+        """Add the counts of lines read after ours, as if one read had seen both."""
+        self.lines += other.lines
+        self.records += other.records
+        self.blank += other.blank
+        self.rejected.update(other.rejected)
+        self.field_problems.update(other.field_problems)
+        for sample in other.samples:
+            if sum(1 for s in self.samples if s.reason == sample.reason) < SAMPLES_PER_REASON:
+                self.samples.append(sample)
+        self.pending += other.pending
+        self.pending_lines.extend(other.pending_lines)
+        self.warnings.extend(other.warnings)
+
     def to_dict(self) -> dict:
         return {
             "files": list(self.files),
@@ -68,6 +100,8 @@ class LoadReport:
             "samples": [asdict(s) for s in self.samples],
             "pending_lines": [asdict(s) for s in self.pending_lines],
             "warnings": list(self.warnings),
+            "max_disorder_ms": self.max_disorder_ms,
+            "window_read": asdict(self.window_read) if self.window_read else None,
         }
 
 

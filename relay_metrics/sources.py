@@ -9,6 +9,7 @@ import os
 import re
 import zlib
 from collections.abc import Iterator, Sequence
+from typing import BinaryIO
 from pathlib import Path
 
 LOG_NAME = "relay-calls.ndjson"
@@ -78,23 +79,47 @@ def _checked_file(path: Path) -> Path:
     return path
 
 
-def read_chunks(path: Path, chunk_size: int) -> Iterator[tuple[bytes, int]]:
-    """The file's bytes in chunks of about chunk_size, each with the count of file bytes read so
-    far (for progress); .gz files are decompressed on the way.
+def open_log(path: Path) -> BinaryIO:
+    """The file opened read-only for bytes; raises LogUnreadable."""
+    try:
+        return open(path, "rb")
+    except OSError as exc:
+        raise LogUnreadable(f"cannot open {path}: {exc.strerror or exc}") from None
+
+
+def is_compressed(path: Path) -> bool:
+    return path.name.endswith(".gz")
+
+
+def read_chunks(
+    path: Path, chunk_size: int, start: int = 0, stop: int | None = None, stream: BinaryIO | None = None
+) -> Iterator[tuple[bytes, int]]:
+    """The file's bytes from `start` up to `stop` (default: its end) in chunks of about
+    chunk_size, each with the count of file bytes read so far (for progress); .gz files are
+    decompressed on the way, and read whole. Reads `stream` when given (left open), so that
+    what was checked of an open file and what is read are the same file.
 
     Raises LogUnreadable when the file can't be opened or read, and TruncatedFile (after
     yielding everything decodable) when a .gz stream is cut short or corrupt.
     """
+    raw = stream or open_log(path)
     try:
-        raw = open(path, "rb")
-    except OSError as exc:
-        raise LogUnreadable(f"cannot open {path}: {exc.strerror or exc}") from None
-    with raw:
-        if path.name.endswith(".gz"):
+        if is_compressed(path):
+            if start or stop is not None:
+                raise ValueError("a compressed file is read whole")
+            raw.seek(0)
             yield from _gunzip_chunks(raw, path, chunk_size)
             return
-        while chunk := _read(raw, path, chunk_size):
-            yield chunk, raw.tell()
+        raw.seek(start)
+        position = start
+        while (stop is None or position < stop) and (
+            chunk := _read(raw, path, chunk_size if stop is None else min(chunk_size, stop - position))
+        ):
+            position += len(chunk)
+            yield chunk, position
+    finally:
+        if stream is None:
+            raw.close()
 
 
 def _read(stream, path: Path, size: int) -> bytes:

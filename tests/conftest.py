@@ -76,3 +76,27 @@ def small(write_log):
         record(ts=T0 + 3 * H, install_id="b", tier="max", model="m2", status="success", cost_usd="0.5"),  # string cost
     )
     return load_log(path).frame
+
+
+STRING_COLUMNS = ("install_id", "tier", "pipeline", "backend", "model", "status", "job_id", "error")
+
+
+def assert_same_frame(got, expected) -> None:
+    """Equal records in equal order; categories compared by value, not by their order."""
+    import pandas as pd
+
+    as_object = {name: object for name in STRING_COLUMNS}
+    pd.testing.assert_frame_equal(
+        got.reset_index(drop=True).astype(as_object),
+        expected.reset_index(drop=True).astype(as_object),
+        check_categorical=False,
+    )
+
+
+def comparable_report(report) -> dict:
+    """A report as a dict, without the names of the (temporary) files it came from."""
+    out = report.to_dict()
+    del out["files"]
+    for sample in out["samples"] + out["pending_lines"]:
+        del sample["file"]
+    return out
