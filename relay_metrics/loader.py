@@ -166,6 +166,9 @@ def read_range(path: Path, start: int, first_line: int, stream=None, progress: P
     with ThreadPoolExecutor(WORKERS, thread_name_prefix="relay-metrics-parse") as pool:
         reader = _FileReader(path, report, (-math.inf, math.inf), pieces, pool, start, None, first_line, None, stream)
         reader.finish = False
+        # What a refresh reads is small: in blocks small enough that every core gets one.
+        size = os.fstat(stream.fileno()).st_size if stream else path.stat().st_size
+        reader.chunk_bytes = min(CHUNK_BYTES, max((size - start) // WORKERS + 1, EXACT_BELOW_BYTES * 4))
         for fraction in reader.run():
             if progress:
                 progress(fraction)
@@ -181,13 +184,6 @@ def read_rest(path: Path, rest: bytes, line_no: int) -> tuple[pd.DataFrame, Load
     if rest:
         _unterminated(rest, str(path), line_no, report, pieces.append)
     return _concat(pieces), report
-
-
-def max_disorder_ms(ts: np.ndarray) -> float:
-    """The most a value trails the largest value before it."""
-    if not len(ts):
-        return 0.0
-    return float(np.max(np.maximum.accumulate(ts) - ts))
 
 
 @dataclass(frozen=True)
@@ -241,6 +237,7 @@ class _FileReader:
         self.finish = stop is None  # parse the unterminated rest as a full read does
         self.carry = b""  # the unterminated rest, once everything is read
         self.end = start  # just past the last complete line read
+        self.chunk_bytes = CHUNK_BYTES
 
     def run(self) -> Iterator[float]:
         """Parse the file, yielding the share of it done so far.
@@ -272,7 +269,7 @@ class _FileReader:
         span = max((self.stop if self.stop is not None else self.path.stat().st_size) - self.start, 1)
         position = self.start  # in the file's (decompressed) bytes
         try:
-            chunks = read_chunks(self.path, CHUNK_BYTES, self.start, self.stop, self.stream)
+            chunks = read_chunks(self.path, self.chunk_bytes, self.start, self.stop, self.stream)
             for number, (chunk, read_to) in enumerate(chunks):
                 share = min((read_to - self.start) / span, 1.0)
                 position += len(chunk)

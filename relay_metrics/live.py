@@ -1,0 +1,227 @@
+"""A log kept current by parsing only what was appended since the last look.
+
+Each file read is remembered by its identity (device and inode, a hash of its first bytes,
+and a hash of the bytes just before where reading stopped) and by the offset just past its
+last complete line. A refresh reads each file of the source from that offset; a file that
+is new, shorter than the offset, or whose hashed bytes changed is read again from the top. A
+file renamed by rotation keeps its inode, so it is followed to its new name, not reread; a
+rotated file that was compressed is a new file and is read once more. Files gone from the
+source are dropped. The unterminated last line is parsed again at every refresh (it is a
+record once complete, "pending" until then), so the frame and report always equal one full
+read of the files as they are.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import pandas as pd
+
+from .growing import GrowingFrame
+from .loader import LoadedLog, Progress, read_range, read_rest
+from .report import LoadReport
+from .sources import LogSource, is_compressed, open_log, resolve_files
+
+HASHED_BYTES = 4096
+
+
+@dataclass(frozen=True, eq=False)
+class _Part:
+    """One file as far as it has been read; its records are rows of the log's columns."""
+
+    path: Path
+    device: int
+    inode: int
+    size: int  # a .gz is read whole: its size and mtime say whether it changed
+    mtime_ns: int
+    head_hash: bytes  # of the first min(HASHED_BYTES, end) bytes
+    seam_hash: bytes  # of the HASHED_BYTES (or fewer) bytes before `end`
+    end: int
+    next_line: int
+    rows: int  # records of the complete lines before `end`
+    report: LoadReport  # how those lines were counted
+    rest_rows: int  # records of the unterminated rest after `end` (0 or 1)
+    rest_report: LoadReport
+    rest_length: int
+    rest_hash: bytes
+
+
+@dataclass(frozen=True)
+class _Update:
+    """What a refresh learnt of one file: its part, the part it continues (if any), and the
+    records read now (None: nothing read, the old part's rows stand)."""
+
+    part: _Part
+    old: _Part | None = None
+    added: pd.DataFrame | None = None
+    rest: pd.DataFrame | None = None
+
+
+class LiveLog:
+    """The parsed log of `source`, brought up to date by refresh(). Safe to share between
+    threads: refreshes take turns, and each returns a LoadedLog that is never changed after."""
+
+    def __init__(self, source: LogSource):
+        self.source = source
+        self._parts: list[_Part] = []
+        self._columns: GrowingFrame | None = None
+        self._loaded: LoadedLog | None = None
+        self._lock = threading.Lock()
+        self.bytes_parsed = 0  # by the last refresh: the cost of keeping up
+
+    @property
+    def version(self) -> tuple:
+        """Changes exactly when the frame or report may have: what each file was read to."""
+        return tuple((str(p.path), p.device, p.inode, p.end, p.rest_length) for p in self._parts)
+
+    def refresh(self, progress: Progress | None = None) -> LoadedLog:
+        """The log as its files are now, parsing only what changed since the last refresh.
+
+        Raises sources.LogSourceError when the log can't be read; the last good state is kept.
+        """
+        with self._lock:
+            files = resolve_files(self.source)
+            known = {(p.device, p.inode): p for p in self._parts}
+            updates = [
+                _caught_up(path, known, _progress_of(progress, index, len(files)))
+                for index, path in enumerate(files)
+            ]
+            self.bytes_parsed = sum(u.part.end + u.part.rest_length - (u.old.end if u.old else 0)
+                                    for u in updates if u.added is not None)
+            parts = [u.part for u in updates]
+            if self._loaded is None or [id(p) for p in parts] != [id(p) for p in self._parts]:
+                if self._appends_only(updates):
+                    self._columns.append(updates[-1].added)
+                    self._columns.append(updates[-1].rest)
+                else:
+                    self._columns = self._rebuilt(updates)
+                self._parts = parts
+                self._loaded = _loaded(files, parts, self._columns)
+            if progress:
+                progress(1.0)
+            return self._loaded
+
+    def _appends_only(self, updates: list[_Update]) -> bool:
+        """Whether the only change is lines added to the last file, after its last row."""
+        if self._columns is None or len(updates) != len(self._parts):
+            return False
+        *before, last = updates
+        return (
+            all(u.part is old for u, old in zip(before, self._parts))
+            and last.old is self._parts[-1]
+            and last.old.path == last.part.path
+            and last.old.rest_rows == 0  # else those rows would have to be taken back
+        )
+
+    def _rebuilt(self, updates: list[_Update]) -> GrowingFrame:
+        """New columns from the rows kept of the old ones and the records read now."""
+        old_frame = self._loaded.frame if self._loaded else None
+        offsets, row = {}, 0
+        for part in self._parts:
+            offsets[id(part)] = row
+            row += part.rows + part.rest_rows
+        pieces = []
+        for u in updates:
+            if u.added is None:  # unchanged, maybe renamed: its old rows, rest and all
+                at = offsets[id(u.old)]
+                pieces.append(old_frame.iloc[at : at + u.part.rows + u.part.rest_rows])
+                continue
+            if u.old is not None:  # grown: its old complete lines, then what was added
+                at = offsets[id(u.old)]
+                pieces.append(old_frame.iloc[at : at + u.old.rows])
+            pieces += [u.added, u.rest]
+        return GrowingFrame(pieces)
+
+
+def _loaded(files: list[Path], parts: list[_Part], columns: GrowingFrame) -> LoadedLog:
+    report = LoadReport(files=[str(f) for f in files])
+    for part in parts:
+        report.absorb(part.report)
+        report.absorb(part.rest_report)
+    frame = columns.frame()
+    report.in_window = len(frame)
+    report.max_disorder_ms = columns.max_disorder_ms
+    return LoadedLog(frame, report)
+
+
+def _progress_of(progress: Progress | None, index: int, count: int) -> Progress | None:
+    if progress is None:
+        return None
+    return lambda fraction: progress((index + fraction) / count)
+
+
+def _caught_up(path: Path, known: dict, progress: Progress | None) -> _Update:
+    """The file's part, read on from where it was left when it is the same file grown."""
+    with open_log(path) as stream:
+        stat = os.fstat(stream.fileno())
+        old = known.get((stat.st_dev, stat.st_ino))
+        if is_compressed(path):
+            if old and (old.size, old.mtime_ns) == (stat.st_size, stat.st_mtime_ns):
+                return _Update(_renamed(old, path), old)
+            return _read(path, stream, stat, None, progress)
+        if old and _grown_from(old, stream, stat.st_size):
+            if stat.st_size == old.end + old.rest_length and _hash(stream.read(old.rest_length)) == old.rest_hash:
+                return _Update(_renamed(old, path), old)
+            return _read(path, stream, stat, old, progress)
+        return _read(path, stream, stat, None, progress)
+
+
+def _grown_from(old: _Part, stream, size: int) -> bool:
+    """Whether the open file still holds what `old` read, so reading on from old.end is right."""
+    if size < old.end:
+        return False
+    stream.seek(0)
+    if _hash(stream.read(min(HASHED_BYTES, old.end))) != old.head_hash:
+        return False
+    seam = max(old.end - HASHED_BYTES, 0)
+    stream.seek(seam)
+    return _hash(stream.read(old.end - seam)) == old.seam_hash  # leaves the stream at old.end
+
+
+def _read(path: Path, stream, stat: os.stat_result, old: _Part | None, progress: Progress | None) -> _Update:
+    start, first_line = (old.end, old.next_line) if old else (0, 1)
+    new = read_range(path, start, first_line, stream, progress)
+    report = _joined(_renamed(old, path).report, new.report) if old else new.report
+    rest, rest_report = read_rest(path, new.rest, new.next_line)
+    stream.seek(0)
+    head = stream.read(min(HASHED_BYTES, new.end))
+    seam = max(new.end - HASHED_BYTES, 0)
+    stream.seek(seam)
+    part = _Part(
+        path, stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns,
+        _hash(head), _hash(stream.read(new.end - seam)), new.end, new.next_line,
+        (old.rows if old else 0) + len(new.frame), report, len(rest), rest_report, len(new.rest), _hash(new.rest),
+    )
+    return _Update(part, old, new.frame, rest)
+
+
+def _renamed(part: _Part, path: Path) -> _Part:
+    """The part of a file that rotation renamed: same lines, the new name in its samples."""
+    if part.path == path:
+        return part
+    return replace(part, path=path, report=_relabelled(part.report, path), rest_report=_relabelled(part.rest_report, path))
+
+
+def _relabelled(report: LoadReport, path: Path) -> LoadReport:
+    name = str(path)
+    return replace(
+        report,
+        files=[name],
+        samples=[replace(s, file=name) for s in report.samples],
+        pending_lines=[replace(s, file=name) for s in report.pending_lines],
+    )
+
+
+def _joined(first: LoadReport, then: LoadReport) -> LoadReport:
+    joined = LoadReport(files=list(first.files))
+    joined.absorb(first)
+    joined.absorb(then)
+    return joined
+
+
+def _hash(data: bytes) -> bytes:
+    return hashlib.blake2b(data, digest_size=16).digest()
