@@ -3,6 +3,7 @@
 import streamlit as st
 
 from relay_metrics import breakdowns
+from relay_metrics.pushdown import DISORDER_BOUND_MS
 from relay_metrics.ui import page
 
 view = page.start("Data quality")
@@ -14,11 +15,16 @@ cards[1].metric("Records", f"{report.records:,}")
 cards[2].metric("Blank", f"{report.blank:,}")
 cards[3].metric("Rejected", f"{report.rejected_total:,}")
 cards[4].metric("Pending", f"{report.pending:,}", help="An unfinished last line: the relay may be mid-append.")
-st.caption(f"Parsed in {view.load_seconds:.2f} s. Lines = records + blank + rejected + pending.")
+st.caption(f"{view.load_note} Lines = records + blank + rejected + pending.")
 st.text("Files read, oldest first:\n" + "\n".join(report.files))
 for warning in report.warnings:
     st.warning("A file could not be read to its end; the lines before the break are counted.")
     st.code(warning, language=None)
+st.caption(
+    f"Order: a record trails the newest one written before it by at most {report.max_disorder_ms / 1000:,.1f} s "
+    f"(a call is logged when it ends, stamped when it began). Reads of a date range from the command line "
+    f"rely on this staying under {DISORDER_BOUND_MS / 60_000:.0f} minutes, and read everything when it doesn't."
+)
 
 left, right = st.columns(2)
 with left:

@@ -106,3 +106,36 @@ def test_reload_after_rotation_shows_the_same_totals_plus_the_new_lines(tmp_path
     assert not at.exception
     assert calls() == "23"
     st.cache_resource.clear()
+
+
+def test_reload_and_the_minute_refresh_parse_only_the_appended_lines(tmp_path, monkeypatch):
+    from relay_metrics.ui import source
+
+    now = int(time.time() * 1000)
+    log = tmp_path / "relay-calls.ndjson"
+    log.write_bytes(lines_of(*[record(ts=now - 60_000 * i, install_id="a", cost_usd=1.0) for i in range(1, 201)]))
+    monkeypatch.setenv("RELAY_METRICS_LOG", str(log))
+    st.cache_resource.clear()
+    at = AppTest.from_file(str(REPO / "streamlit_app.py"), default_timeout=60).run()
+    calls = lambda: next(m.value for m in at.metric if m.label == "Calls")  # noqa: E731
+    live = source._kept((str(log),)).live
+    assert calls() == "200" and live.bytes_parsed == log.stat().st_size
+
+    appended = lines_of(*[record(ts=now - 1000 * i, install_id="b", cost_usd=1.0) for i in range(1, 4)])
+    with open(log, "ab") as f:
+        f.write(appended)
+    at.sidebar.button[0].click().run()  # Reload
+    assert calls() == "203" and live.bytes_parsed == len(appended)
+
+    more = lines_of(record(ts=now - 500, install_id="c", cost_usd=1.0))
+    with open(log, "ab") as f:
+        f.write(more[:7])  # the relay is mid-write: pending, not a record yet
+    monkeypatch.setattr(source, "SNAPSHOT_TTL_S", 0)  # the minute is up
+    at.run()
+    assert calls() == "203" and live.bytes_parsed == 7
+    with open(log, "ab") as f:
+        f.write(more[7:])
+    at.run()
+    assert calls() == "204" and live.bytes_parsed == len(more)
+    assert not at.exception
+    st.cache_resource.clear()

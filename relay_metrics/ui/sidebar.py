@@ -36,7 +36,7 @@ class View:
     choice: LogChoice
     log: LoadedLog
     log_key: tuple  # what identifies the loaded contents, for caches of figures over them
-    load_seconds: float
+    load_note: str  # what the last read of the log cost
     zone: str
     start: date
     end: date
@@ -54,7 +54,7 @@ def sidebar() -> View:
     link = _link_values()
     notices: list[str] = []
     with st.sidebar:
-        choice, loaded, seconds, log_key = _log_section()
+        choice, loaded, load_note, log_key = _log_section()
         frame = loaded.frame
         zone = st.selectbox("Time zone", ZONES, key="tz", bind="query-params",
                             help="Days and hours of day are counted in this zone.")
@@ -65,7 +65,7 @@ def sidebar() -> View:
         notices.append("The link had settings that don't apply to this log; they were reset: " + ", ".join(rejected) + ".")
     since_ms, until_ms = window_ms(start, end, zone)
     filters = Filters(since_ms, until_ms, **selections)
-    return View(choice, loaded, log_key, seconds, zone, start, end, filters, apply_filters(frame, filters), tuple(notices))
+    return View(choice, loaded, log_key, load_note, zone, start, end, filters, apply_filters(frame, filters), tuple(notices))
 
 
 def _keep_state() -> None:
@@ -99,9 +99,8 @@ def _rejected_link_values(link: dict[str, list[str]]) -> list[str]:
     return rejected
 
 
-def _log_section() -> tuple[LogChoice, LoadedLog, float, tuple]:
-    if st.button("Reload", help="Read the lines the relay appended since the last load.", width="stretch"):
-        source.reload()
+def _log_section() -> tuple[LogChoice, LoadedLog, str, tuple]:
+    forced = st.button("Reload", help="Read the lines the relay appended since the last load.", width="stretch")
     with st.expander("Look at a copy of a log"):
         upload = st.file_uploader(
             "Upload relay-calls.ndjson (or .gz)",
@@ -112,14 +111,14 @@ def _log_section() -> tuple[LogChoice, LoadedLog, float, tuple]:
     try:
         if upload is not None:
             choice, loaded = source.load_upload(upload)
-            return choice, loaded, 0.0, ("upload", upload.file_id)
+            return choice, loaded, "An uploaded copy, parsed once for this session.", ("upload", upload.file_id)
         choice = source.configured_log()
-        loaded, seconds, identity = source.load(choice)
+        refreshed = source.load(choice, force=forced)
     except LogSourceError as exc:
         st.error("The log can't be read. Nothing is shown until it can.")
         st.code(str(exc), language=None)
         st.stop()
-    return choice, loaded, seconds, identity
+    return choice, refreshed.loaded, refreshed.note, (choice.paths, refreshed.version)
 
 
 def _date_section(frame: pd.DataFrame, zone: str, notices: list[str]) -> tuple[date, date]:

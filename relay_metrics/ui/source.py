@@ -19,10 +19,10 @@ import streamlit as st
 
 from ..cli import DEFAULT_LOG, LOG_ENV
 from ..demo import default_end_ms, write_demo_log
+from ..live import LiveLog
 from ..loader import LoadedLog, load_log
-from ..sources import resolve_files
 
-# Re-check the files at most this often; a filter change within it never reparses.
+# Re-check the files at most this often; a filter change within it never reads them.
 SNAPSHOT_TTL_S = 60
 DEMO_ROWS, DEMO_DAYS, DEMO_SEED = 300_000, 90, 1
 UPLOAD_TYPES = ["ndjson", "gz", "jsonl", "log"]
@@ -68,43 +68,61 @@ def demo_log_path() -> str:
     return str(path)
 
 
-def file_identity(paths: tuple[str, ...]) -> tuple[tuple[str, int, int], ...]:
-    """What identifies the log's current contents: each file's path, size and mtime."""
-    identity = []
-    for path in resolve_files(list(paths)):
-        stat = path.stat()
-        identity.append((str(path), stat.st_size, stat.st_mtime_ns))
-    return tuple(identity)
+@dataclass(frozen=True)
+class Refreshed:
+    """The log as of its last refresh, and what that refresh cost."""
+
+    loaded: LoadedLog
+    version: tuple  # changes exactly when the contents may have: a key for caches over them
+    checked: float  # time.monotonic() of the refresh
+    seconds: float
+    bytes_parsed: int  # everything on the first read, then what was appended
+
+    @property
+    def note(self) -> str:
+        size = self.bytes_parsed
+        amount = f"{size / 1e6:,.1f} MB" if size >= 1e6 else f"{size / 1e3:,.1f} KB" if size >= 1e3 else f"{size} bytes"
+        return f"Last refresh parsed {amount} in {self.seconds:.2f} s (only what was appended since the one before)."
 
 
-@st.cache_resource(ttl=SNAPSHOT_TTL_S, max_entries=8, show_spinner=False)
-def _snapshot(paths: tuple[str, ...]) -> tuple[tuple[str, int, int], ...]:
-    # Pinned for the TTL so a live log growing under us doesn't turn every filter change
-    # into a reparse; Reload or the TTL picks up new lines.
-    return file_identity(paths)
+class _KeptLog:
+    """One live log per process, shared by every session, refreshed at most every TTL."""
+
+    def __init__(self, paths: tuple[str, ...]):
+        self.live = LiveLog(list(paths))
+        self.refreshed: Refreshed | None = None
+
+    def refresh(self, progress=None) -> Refreshed:
+        started = time.perf_counter()
+        loaded = self.live.refresh(progress)
+        seconds = time.perf_counter() - started
+        self.refreshed = Refreshed(loaded, self.live.version, time.monotonic(), seconds, self.live.bytes_parsed)
+        return self.refreshed
 
 
-@st.cache_resource(ttl=3600, max_entries=2, show_spinner="Reading the log…")
-def _parsed(identity: tuple[tuple[str, int, int], ...]) -> tuple[LoadedLog, float]:
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _kept(paths: tuple[str, ...]) -> _KeptLog:
     # cache_resource, not cache_data: one copy per process shared by every session, never
     # pickled or copied. Callers must not mutate the frame.
-    started = time.perf_counter()
-    loaded = load_log([path for path, _, _ in identity])
-    return loaded, time.perf_counter() - started
+    return _KeptLog(paths)
 
 
-def load(choice: LogChoice) -> tuple[LoadedLog, float, tuple]:
-    """The parsed log, how long parsing took, and the identity of what was parsed.
+def load(choice: LogChoice, force: bool = False) -> Refreshed:
+    """The parsed log, refreshed (parsing only what was appended) when it is older than the
+    TTL or `force` says so; a filter change within the TTL never reads the files.
 
     Raises sources.LogSourceError."""
-    identity = _snapshot(choice.paths)
-    loaded, seconds = _parsed(identity)
-    return loaded, seconds, identity
-
-
-def reload() -> None:
-    _snapshot.clear()
-    _parsed.clear()
+    kept = _kept(choice.paths)
+    current = kept.refreshed
+    if current is not None and not force and time.monotonic() - current.checked < SNAPSHOT_TTL_S:
+        return current
+    if current is not None:
+        return kept.refresh()
+    bar = st.progress(0.0, text="Reading the log…")  # the first read of a big log takes a while
+    try:
+        return kept.refresh(lambda done: bar.progress(min(done, 1.0), text=f"Reading the log… {done:.0%}"))
+    finally:
+        bar.empty()
 
 
 def load_upload(upload) -> tuple[LogChoice, LoadedLog]:
