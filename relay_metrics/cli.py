@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 import time
@@ -81,6 +82,12 @@ def _add_log_arguments(parser: argparse.ArgumentParser) -> None:
     bounds = parser.add_mutually_exclusive_group()
     bounds.add_argument("--until", metavar="WHEN", help="end, inclusive; a bare date means through that day")
     bounds.add_argument("--all", action="store_true", help="the whole log (default: the last 30 days)")
+    parser.add_argument(
+        "--full-read",
+        action="store_true",
+        help="read every line even for a window (by default only the part that can hold it is read, "
+        "trusting the log to be out of ts order by at most 15 minutes)",
+    )
     parser.add_argument("--tier", action="append", metavar="T", help="only these tiers (repeatable)")
     parser.add_argument("--format", choices=("table", "json"), default="table", help="output (default table)")
 
@@ -105,11 +112,16 @@ def window_of(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Wind
     return resolve_window(args.since, args.until, args.all)
 
 
-def run_summary(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+def read_log(args: argparse.Namespace, window: Window):
     from .loader import load_log  # pandas and pyarrow load only for commands that read a log
 
+    bound = {"disorder_bound_ms": math.inf} if args.full_read else {}
+    return load_log(log_source(args), window.since_ms, window.until_ms, **bound)
+
+
+def run_summary(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     window = window_of(args, parser)
-    loaded = load_log(log_source(args), window.since_ms, window.until_ms)
+    loaded = read_log(args, window)
     frame = apply_filters(loaded.frame, Filters(tier=tuple(args.tier) if args.tier else None))
     result = figures.aggregate(frame)
     result["data_quality"] = loaded.report.to_dict()
@@ -119,7 +131,6 @@ def run_summary(args: argparse.Namespace, parser: argparse.ArgumentParser) -> in
 
 
 def run_margins(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    from .loader import load_log
     from .profit import margins, window_days
 
     try:
@@ -127,7 +138,7 @@ def run_margins(args: argparse.Namespace, parser: argparse.ArgumentParser) -> in
     except PricingError as exc:
         raise CommandError(str(exc)) from None
     window = window_of(args, parser)
-    loaded = load_log(log_source(args), window.since_ms, window.until_ms)
+    loaded = read_log(args, window)
     frame = loaded.frame
     if window.since_ms is None:  # --all: the range is what the log holds
         ts = frame["ts"]

@@ -90,7 +90,7 @@ def load_log(
     """
     files = resolve_files(source)
     window = (-math.inf if since_ms is None else since_ms, math.inf if until_ms is None else until_ms)
-    if window == (-math.inf, math.inf):
+    if window == (-math.inf, math.inf) or disorder_bound_ms == math.inf:
         return _read_files(files, window, _whole(files), [], progress)
     plan = plan_window(files, window, disorder_bound_ms)
     loaded = _read_files(files, window, plan.spans, plan.witnesses, progress)

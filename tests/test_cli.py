@@ -200,3 +200,26 @@ def test_margins_pricing_from_environment(capsys, log, tmp_path, monkeypatch):
     monkeypatch.setenv("RELAY_METRICS_PRICING", str(pricing))
     _, out, _ = run(capsys, "margins", log, "--all", "--format", "json")
     assert next(r for r in json.loads(out)["by_tier"] if r["tier"] == "max")["revenue_usd"] > 0
+
+
+def test_a_window_reads_a_part_and_full_read_reads_every_line(capsys, tmp_path):
+    from relay_metrics.demo import write_demo_log
+
+    end, day = 1_790_000_000_000, 86_400_000
+    path = tmp_path / "relay-calls.ndjson"
+    write_demo_log(path, 20_000, 60, 2, end)
+    lines = path.read_bytes().splitlines(keepends=True)
+    # A record out of order far beyond the bound, in history a window read never looks at.
+    hidden = json.dumps(record(ts=end - day, install_id="hidden", cost_usd=1.0)).encode() + b"\n"
+    path.write_bytes(b"".join(lines[: len(lines) // 3] + [hidden] + lines[len(lines) // 3 :]))
+    since = ["--since", str(end - 7 * day), "--format", "json"]
+
+    assert main(["summary", str(path), *since]) == 0
+    partial = json.loads(capsys.readouterr().out)["data_quality"]
+    assert partial["window_read"]["bytes_skipped"] > path.stat().st_size / 2
+    assert partial["lines"] < len(lines) / 2  # counts cover what was read
+
+    assert main(["summary", str(path), *since, "--full-read"]) == 0
+    full = json.loads(capsys.readouterr().out)
+    assert full["data_quality"]["window_read"] is None and full["data_quality"]["lines"] == len(lines) + 1
+    assert "hidden" in {row["install_id"] for row in full["by_install"]}
