@@ -164,11 +164,11 @@ def read_range(path: Path, start: int, first_line: int, stream=None, progress: P
     report = LoadReport(files=[str(path)])
     pieces: list[pa.Table | pd.DataFrame] = []
     with ThreadPoolExecutor(WORKERS, thread_name_prefix="relay-metrics-parse") as pool:
-        reader = _FileReader(path, report, (-math.inf, math.inf), pieces, pool, start, None, first_line, None, stream)
-        reader.finish = False
         # What a refresh reads is small: in blocks small enough that every core gets one.
         size = os.fstat(stream.fileno()).st_size if stream else path.stat().st_size
-        reader.chunk_bytes = min(CHUNK_BYTES, max((size - start) // WORKERS + 1, EXACT_BELOW_BYTES * 4))
+        chunk_bytes = min(CHUNK_BYTES, max((size - start) // WORKERS + 1, EXACT_BELOW_BYTES * 4))
+        reader = _FileReader(path, report, (-math.inf, math.inf), pieces, pool, start, None, first_line,
+                             stream=stream, parse_rest=False, chunk_bytes=chunk_bytes)
         for fraction in reader.run():
             if progress:
                 progress(fraction)
@@ -225,7 +225,7 @@ class _FileReader:
     def __init__(
         self, path: Path, report: LoadReport, window, pieces: list, pool: ThreadPoolExecutor,
         start: int = 0, stop: int | None = None, first_line: int | None = 1,
-        order: _OrderCheck | None = None, stream=None,
+        order: _OrderCheck | None = None, stream=None, parse_rest: bool = True, chunk_bytes: int = CHUNK_BYTES,
     ):
         self.path, self.name = path, str(path)
         self.report, self.window, self.pieces, self.pool = report, window, pieces, pool
@@ -234,10 +234,11 @@ class _FileReader:
         self.numbered = first_line is not None
         self.next_line = first_line or 1
         self.order = order
-        self.finish = stop is None  # parse the unterminated rest as a full read does
+        # Parse the unterminated rest as a full read does (a span that stops early has none).
+        self.parse_rest = parse_rest and stop is None
+        self.chunk_bytes = chunk_bytes
         self.carry = b""  # the unterminated rest, once everything is read
         self.end = start  # just past the last complete line read
-        self.chunk_bytes = CHUNK_BYTES
 
     def run(self) -> Iterator[float]:
         """Parse the file, yielding the share of it done so far.
@@ -256,7 +257,7 @@ class _FileReader:
             future, *block, share = in_flight.popleft()
             self.next_line += self._settle(future.result(), *block, self.next_line)
             yield share
-        if self.carry and self.finish:
+        if self.carry and self.parse_rest:
             _unterminated(self.carry, self.name, self._line(self.next_line), self.report, self._keep)
 
     def _line(self, number: int) -> int | None:
