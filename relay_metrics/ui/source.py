@@ -75,14 +75,19 @@ class Refreshed:
     loaded: LoadedLog
     version: tuple  # changes exactly when the contents may have: a key for caches over them
     checked: float  # time.monotonic() of the refresh
+    at: float  # time.time() of the refresh, for people
     seconds: float
     bytes_parsed: int  # everything on the first read, then what was appended
+    first: bool
 
     @property
     def note(self) -> str:
         size = self.bytes_parsed
         amount = f"{size / 1e6:,.1f} MB" if size >= 1e6 else f"{size / 1e3:,.1f} KB" if size >= 1e3 else f"{size} bytes"
-        return f"Last refresh parsed {amount} in {self.seconds:.2f} s (only what was appended since the one before)."
+        when = time.strftime("%H:%M:%S UTC", time.gmtime(self.at))
+        if self.first:
+            return f"Read {amount} in {self.seconds:.2f} s at {when}."
+        return f"Refreshed at {when}: {amount} appended since the last look, parsed in {self.seconds:.2f} s."
 
 
 class _KeptLog:
@@ -96,7 +101,8 @@ class _KeptLog:
         started = time.perf_counter()
         loaded = self.live.refresh(progress)
         seconds = time.perf_counter() - started
-        self.refreshed = Refreshed(loaded, self.live.version, time.monotonic(), seconds, self.live.bytes_parsed)
+        self.refreshed = Refreshed(loaded, self.live.version, time.monotonic(), time.time(), seconds,
+                                   self.live.bytes_parsed, first=self.refreshed is None)
         return self.refreshed
 
 
