@@ -116,7 +116,25 @@ def read_log(args: argparse.Namespace, window: Window):
     from .loader import load_log  # pandas and pyarrow load only for commands that read a log
 
     bound = {"disorder_bound_ms": math.inf} if args.full_read else {}
-    return load_log(log_source(args), window.since_ms, window.until_ms, **bound)
+    progress = _progress_line() if sys.stderr.isatty() else None  # a person waiting, not a script
+    try:
+        return load_log(log_source(args), window.since_ms, window.until_ms, progress=progress, **bound)
+    finally:
+        if progress:
+            sys.stderr.write("\r\033[K")  # leave the terminal as it was
+
+
+def _progress_line():
+    shown = [-1]
+
+    def show(done: float) -> None:
+        percent = int(done * 100)
+        if percent != shown[0]:
+            shown[0] = percent
+            sys.stderr.write(f"\rreading the log... {percent}%")
+            sys.stderr.flush()
+
+    return show
 
 
 def run_summary(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:

@@ -223,3 +223,12 @@ def test_a_window_reads_a_part_and_full_read_reads_every_line(capsys, tmp_path):
     full = json.loads(capsys.readouterr().out)
     assert full["data_quality"]["window_read"] is None and full["data_quality"]["lines"] == len(lines) + 1
     assert "hidden" in {row["install_id"] for row in full["by_install"]}
+
+
+def test_a_terminal_sees_progress_and_a_script_does_not(capsys, log, monkeypatch):
+    assert main(["summary", str(log), "--all", "--format", "json"]) == 0
+    assert capsys.readouterr().err == ""  # stderr is not a terminal here
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    assert main(["summary", str(log), "--all", "--format", "json"]) == 0
+    err = capsys.readouterr().err
+    assert "reading the log... 100%" in err and err.endswith("\r\033[K")
