@@ -15,6 +15,7 @@ from relay_metrics import pushdown
 from relay_metrics.demo import MAX_DISORDER_MS, write_demo_log
 from relay_metrics.loader import load_log
 from relay_metrics.pushdown import DISORDER_BOUND_MS
+from relay_metrics.sources import LOG_NAME
 from tests.conftest import assert_same_frame, lines_of, record
 
 END = 1_790_000_000_000
@@ -193,12 +194,21 @@ def ordered_logs(draw):
     return lines_of(*items) + tail, clock
 
 
+@st.composite
+def windows(draw, last: int):
+    """A window with at least one bound, anywhere from before the log to after it."""
+    ends = st.integers(T - 60 * MINUTE, last + 60 * MINUTE)
+    kind = draw(st.sampled_from(["since", "until", "both"]))
+    since = draw(ends) if kind != "until" else None
+    until = draw(st.integers(since or T, last + 60 * MINUTE)) if kind != "since" else None
+    return since, until
+
+
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(log=ordered_logs(), data=st.data())
 def test_any_window_of_a_log_within_the_bound_is_exact(tmp_path_factory, log, data):
     raw, last = log
-    since = data.draw(st.none() | st.integers(T - 60 * MINUTE, last + 60 * MINUTE), label="since")
-    until = data.draw(st.none() | st.integers(since or T, last + 60 * MINUTE), label="until")
+    since, until = data.draw(windows(last), label="window")
     path = tmp_path_factory.mktemp("log") / "relay-calls.ndjson"
     path.write_bytes(raw)
     with pytest.MonkeyPatch.context() as patch:  # small pieces, so a tiny log is searched too
@@ -206,5 +216,27 @@ def test_any_window_of_a_log_within_the_bound_is_exact(tmp_path_factory, log, da
         patch.setattr(pushdown, "SETTLE_BYTES", 128)
         patch.setattr(pushdown, "CHECKPOINTS", 4)
         report = assert_window_exact(path, since, until)
-    assert (report.window_read is None) == (since is None and until is None)
-    assert report.window_read is None or report.window_read.fell_back is None
+    assert report.window_read.fell_back is None
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(log=ordered_logs(), data=st.data())
+def test_any_window_of_rotated_files_within_the_bound_is_exact(tmp_path_factory, log, data):
+    raw, last = log
+    lines = raw.splitlines(keepends=True)
+    cuts = sorted(data.draw(st.lists(st.integers(0, len(lines)), min_size=1, max_size=3), label="cuts"))
+    parts = [b"".join(lines[a:b]) for a, b in zip([0, *cuts], [*cuts, len(lines)])]
+    folder = tmp_path_factory.mktemp("rotated")
+    for number, part in zip(range(len(parts) - 1, -1, -1), parts):
+        name = LOG_NAME + (f".{number}" if number else "")
+        if number and data.draw(st.booleans(), label=f"gzip .{number}"):
+            (folder / (name + ".gz")).write_bytes(gzip.compress(part))
+        else:
+            (folder / name).write_bytes(part)
+    since, until = data.draw(windows(last), label="window")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(pushdown, "PROBE_BYTES", 64)
+        patch.setattr(pushdown, "SETTLE_BYTES", 128)
+        patch.setattr(pushdown, "CHECKPOINTS", 4)
+        report = assert_window_exact(folder, since, until)
+    assert report.window_read.fell_back is None
