@@ -14,6 +14,7 @@ read of the files as they are.
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 import threading
 from dataclasses import dataclass, replace
@@ -22,8 +23,9 @@ from pathlib import Path
 import pandas as pd
 
 from .growing import GrowingFrame
-from .loader import LoadedLog, Progress, read_range, read_rest
-from .report import LoadReport
+from .loader import LoadedLog, OrderCheck, Progress, read_range, read_rest
+from .pushdown import DISORDER_BOUND_MS, PROBE_BYTES, Witness, first_record, plan_window
+from .report import LoadReport, WindowRead
 from .sources import LogSource, is_compressed, open_log, resolve_files
 
 HASHED_BYTES = 4096
@@ -38,10 +40,11 @@ class _Part:
     inode: int
     size: int  # a .gz is read whole: its size and mtime say whether it changed
     mtime_ns: int
+    start: int  # the first byte parsed: past 0 when a window's read skipped the file's head
     head_hash: bytes  # of the first min(HASHED_BYTES, end) bytes
     seam_hash: bytes  # of the HASHED_BYTES (or fewer) bytes before `end`
     end: int
-    next_line: int
+    next_line: int | None  # None when the lines before `start` were never counted
     rows: int  # records of the complete lines before `end`
     report: LoadReport  # how those lines were counted
     rest_rows: int  # records of the unterminated rest after `end` (0 or 1)
@@ -65,8 +68,14 @@ class LiveLog:
     """The parsed log of `source`, brought up to date by refresh(). Safe to share between
     threads: refreshes take turns, and each returns a LoadedLog that is never changed after."""
 
-    def __init__(self, source: LogSource):
+    def __init__(self, source: LogSource, since_ms: float | None = None, disorder_bound_ms: float = DISORDER_BOUND_MS):
         self.source = source
+        # Every record with ts >= since_ms is held (and some before); None: every record. The
+        # first read skips what lies before, as load_log does for a window; see pushdown.
+        self.since_ms = since_ms
+        self.bound_ms = disorder_bound_ms
+        self.first_ts: float | None = None  # of the log's first record, read or not
+        self._window_read: WindowRead | None = None
         self._parts: list[_Part] = []
         self._columns: GrowingFrame | None = None
         self._loaded: LoadedLog | None = None
@@ -85,12 +94,12 @@ class LiveLog:
         """
         with self._lock:
             files = resolve_files(self.source)
-            known = {(p.device, p.inode): p for p in self._parts}
-            updates = [
-                _caught_up(path, known, _progress_of(progress, index, len(files)))
-                for index, path in enumerate(files)
-            ]
-            self.bytes_parsed = sum(u.part.end + u.part.rest_length - (u.old.end if u.old else 0)
+            if self._loaded is None and self.since_ms is not None:
+                updates = self._first_window_read(files, progress)
+            else:
+                known = {(p.device, p.inode): p for p in self._parts}
+                updates = [self._caught_up(files, index, known, progress) for index in range(len(files))]
+            self.bytes_parsed = sum(u.part.end + u.part.rest_length - (u.old.end if u.old else u.part.start)
                                     for u in updates if u.added is not None)
             parts = [u.part for u in updates]
             if self._loaded is None or [id(p) for p in parts] != [id(p) for p in self._parts]:
@@ -100,10 +109,66 @@ class LiveLog:
                 else:
                     self._columns = self._rebuilt(updates)
                 self._parts = parts
-                self._loaded = _loaded(files, parts, self._columns)
+                self._loaded = _loaded(files, parts, self._columns, self._window_read)
+                frame_first = self._loaded.frame["ts"].min() if len(self._loaded.frame) else None
+                self.first_ts = min((t for t in (self.first_ts, frame_first) if t is not None), default=None)
             if progress:
                 progress(1.0)
             return self._loaded
+
+    def _first_window_read(self, files: list[Path], progress: Progress | None) -> list[_Update]:
+        """Each file read from where the window can begin, as load_log plans it; the whole log
+        when the records seen are more out of order than the bound allows."""
+        plan = plan_window(files, (self.since_ms, math.inf), self.bound_ms)
+        starts = {span.file: span.start for span in plan.spans}
+        updates = []
+        for index, path in enumerate(files):
+            with open_log(path) as stream:
+                stat = os.fstat(stream.fileno())
+                if index not in starts and is_compressed(path):
+                    updates.append(_Update(_untouched(path, stat)))
+                    continue
+                start = starts[index] if index in starts else _last_line_end(stream, stat.st_size)
+                updates.append(_read(path, stream, stat, None, _progress_of(progress, index, len(files)), start))
+        self.first_ts = min((w.ts for w in plan.witnesses), default=None)
+        disorder = _disorder(updates, plan.witnesses)
+        self._window_read = plan.window_read
+        if disorder <= self.bound_ms:
+            return updates
+        self.since_ms = None
+        self._window_read = WindowRead(
+            self.bound_ms,
+            bytes_read=plan.window_read.bytes_read + plan.window_read.bytes_skipped,
+            fell_back=(
+                f"a record trails an earlier one by {disorder / 1000:,.1f} s, more than the "
+                f"{self.bound_ms / 1000:,.0f} s a partial read relies on: the whole log was read"
+            ),
+        )
+        return [self._caught_up(files, index, {}, progress) for index in range(len(files))]
+
+    def _caught_up(self, files: list[Path], index: int, known: dict, progress: Progress | None) -> _Update:
+        """The file's part, read on from where it was left when it is the same file grown."""
+        path = files[index]
+        progress = _progress_of(progress, index, len(files))
+        with open_log(path) as stream:
+            stat = os.fstat(stream.fileno())
+            old = known.get((stat.st_dev, stat.st_ino))
+            if is_compressed(path):
+                if old and (old.size, old.mtime_ns) == (stat.st_size, stat.st_mtime_ns):
+                    return _Update(_renamed(old, path), old)
+                if self.since_ms is not None and self._before_window(files, index):
+                    return _Update(_untouched(path, stat))  # newly compressed history: not needed
+                return _read(path, stream, stat, None, progress)
+            if old and _grown_from(old, stream, stat.st_size):
+                if stat.st_size == old.end + old.rest_length and _hash(stream.read(old.rest_length)) == old.rest_hash:
+                    return _Update(_renamed(old, path), old)
+                return _read(path, stream, stat, old, progress)
+            return _read(path, stream, stat, None, progress)
+
+    def _before_window(self, files: list[Path], index: int) -> bool:
+        """Whether a later file's first record shows this one holds nothing of the window."""
+        low = self.since_ms - self.bound_ms
+        return any(first is not None and first[1] < low for first in map(first_record, files[index + 1 :]))
 
     def _appends_only(self, updates: list[_Update]) -> bool:
         """Whether the only change is lines added to the last file, after its last row."""
@@ -126,6 +191,8 @@ class LiveLog:
             row += part.rows + part.rest_rows
         pieces = []
         for u in updates:
+            if u.added is None and u.old is None:  # untouched: nothing of it was read
+                continue
             if u.added is None:  # unchanged, maybe renamed: its old rows, rest and all
                 at = offsets[id(u.old)]
                 pieces.append(old_frame.iloc[at : at + u.part.rows + u.part.rest_rows])
@@ -137,37 +204,57 @@ class LiveLog:
         return GrowingFrame(pieces)
 
 
-def _loaded(files: list[Path], parts: list[_Part], columns: GrowingFrame) -> LoadedLog:
-    report = LoadReport(files=[str(f) for f in files])
+def _loaded(files: list[Path], parts: list[_Part], columns: GrowingFrame, window_read: WindowRead | None) -> LoadedLog:
+    report = LoadReport(files=[str(f) for f in files], window_read=window_read)
     for part in parts:
         report.absorb(part.report)
         report.absorb(part.rest_report)
     frame = columns.frame()
     report.in_window = len(frame)
     report.max_disorder_ms = columns.max_disorder_ms
+    if window_read and window_read.fell_back:
+        report.warnings.append(window_read.fell_back)
     return LoadedLog(frame, report)
+
+
+def _disorder(updates: list[_Update], witnesses: list[Witness]) -> float:
+    """The disorder of the records read and the planning's witnesses, in log order."""
+    order = OrderCheck(LoadReport())
+    witnesses = sorted(witnesses)
+    for index, u in enumerate(updates):
+        witnesses = order.witness_before(witnesses, index, u.part.start if u.added is not None else math.inf)
+        for piece in (u.added, u.rest):
+            if piece is not None and len(piece):
+                order.see(piece["ts"].to_numpy())
+        witnesses = [w for w in witnesses if w.file != index]  # the rest of the file was read
+    order.witness_before(witnesses, math.inf, 0)
+    return order.report.max_disorder_ms
+
+
+def _untouched(path: Path, stat: os.stat_result) -> _Part:
+    """A compressed file of history before the window: known, never read."""
+    nothing = LoadReport(files=[str(path)])
+    return _Part(path, stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns, 0, b"", b"", 0, 1, 0,
+                 nothing, 0, nothing, 0, _hash(b""))
+
+
+def _last_line_end(stream, size: int) -> int:
+    """The offset just past the file's last "\n" (0 when it has none)."""
+    position = size
+    while position > 0:
+        step = min(PROBE_BYTES, position)
+        stream.seek(position - step)
+        newline = stream.read(step).rfind(b"\n")
+        if newline >= 0:
+            return position - step + newline + 1
+        position -= step
+    return 0
 
 
 def _progress_of(progress: Progress | None, index: int, count: int) -> Progress | None:
     if progress is None:
         return None
     return lambda fraction: progress((index + fraction) / count)
-
-
-def _caught_up(path: Path, known: dict, progress: Progress | None) -> _Update:
-    """The file's part, read on from where it was left when it is the same file grown."""
-    with open_log(path) as stream:
-        stat = os.fstat(stream.fileno())
-        old = known.get((stat.st_dev, stat.st_ino))
-        if is_compressed(path):
-            if old and (old.size, old.mtime_ns) == (stat.st_size, stat.st_mtime_ns):
-                return _Update(_renamed(old, path), old)
-            return _read(path, stream, stat, None, progress)
-        if old and _grown_from(old, stream, stat.st_size):
-            if stat.st_size == old.end + old.rest_length and _hash(stream.read(old.rest_length)) == old.rest_hash:
-                return _Update(_renamed(old, path), old)
-            return _read(path, stream, stat, old, progress)
-        return _read(path, stream, stat, None, progress)
 
 
 def _grown_from(old: _Part, stream, size: int) -> bool:
@@ -182,8 +269,10 @@ def _grown_from(old: _Part, stream, size: int) -> bool:
     return _hash(stream.read(old.end - seam)) == old.seam_hash  # leaves the stream at old.end
 
 
-def _read(path: Path, stream, stat: os.stat_result, old: _Part | None, progress: Progress | None) -> _Update:
-    start, first_line = (old.end, old.next_line) if old else (0, 1)
+def _read(path: Path, stream, stat: os.stat_result, old: _Part | None, progress: Progress | None, start: int = 0) -> _Update:
+    first_line = 1 if start == 0 else None
+    if old:
+        start, first_line = old.end, old.next_line
     new = read_range(path, start, first_line, stream, progress)
     report = _joined(_renamed(old, path).report, new.report) if old else new.report
     rest, rest_report = read_rest(path, new.rest, new.next_line)
@@ -192,7 +281,7 @@ def _read(path: Path, stream, stat: os.stat_result, old: _Part | None, progress:
     seam = max(new.end - HASHED_BYTES, 0)
     stream.seek(seam)
     part = _Part(
-        path, stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns,
+        path, stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns, old.start if old else start,
         _hash(head), _hash(stream.read(new.end - seam)), new.end, new.next_line,
         (old.rows if old else 0) + len(new.frame), report, len(rest), rest_report, len(new.rest), _hash(new.rest),
     )

@@ -119,7 +119,7 @@ def _read_files(files: list[Path], window, spans: list[Span], witnesses: list[Wi
     """Parse the spans of files in order. Witnesses, records seen outside the spans, join the
     disorder check where they lie in the log."""
     report = LoadReport(files=[str(f) for f in files])
-    order = _OrderCheck(report)
+    order = OrderCheck(report)
     witnesses = sorted(witnesses)
     sizes = [max(span.length(), 1) for span in spans]
     total, done = float(sum(sizes)), 0
@@ -153,12 +153,13 @@ class FileRange:
     frame: pd.DataFrame
     report: LoadReport
     end: int  # byte offset just past the last complete line
-    next_line: int  # the number of the line that starts at `end`
+    next_line: int | None  # the number of the line that starts at `end`, None when unknown
     rest: bytes  # the unterminated bytes after `end`, not yet parsed
 
 
-def read_range(path: Path, start: int, first_line: int, stream=None, progress: Progress | None = None) -> FileRange:
-    """Parse path's complete lines from `start` (0 or just past a "\n") to its end.
+def read_range(path: Path, start: int, first_line: int | None, stream=None, progress: Progress | None = None) -> FileRange:
+    """Parse path's complete lines from `start` (0 or just past a "\n") to its end; first_line
+    is the number of the line at `start`, None when unknown.
 
     Raises sources.LogSourceError."""
     report = LoadReport(files=[str(path)])
@@ -174,10 +175,10 @@ def read_range(path: Path, start: int, first_line: int, stream=None, progress: P
                 progress(fraction)
     frame = _concat(pieces)
     pa.default_memory_pool().release_unused()
-    return FileRange(frame, report, reader.end, reader.next_line, reader.carry)
+    return FileRange(frame, report, reader.end, reader.next_line if reader.numbered else None, reader.carry)
 
 
-def read_rest(path: Path, rest: bytes, line_no: int) -> tuple[pd.DataFrame, LoadReport]:
+def read_rest(path: Path, rest: bytes, line_no: int | None) -> tuple[pd.DataFrame, LoadReport]:
     """An unterminated last line as a full read counts it: a record, or pending."""
     report = LoadReport(files=[str(path)])
     pieces: list[pa.Table | pd.DataFrame] = []
@@ -196,7 +197,7 @@ class _Parsed:
     negative: dict[str, int]  # per number field, values dropped for being negative
 
 
-class _OrderCheck:
+class OrderCheck:
     """Measures the log's disorder over everything read, in file order, into the report."""
 
     def __init__(self, report: LoadReport):
@@ -225,7 +226,7 @@ class _FileReader:
     def __init__(
         self, path: Path, report: LoadReport, window, pieces: list, pool: ThreadPoolExecutor,
         start: int = 0, stop: int | None = None, first_line: int | None = 1,
-        order: _OrderCheck | None = None, stream=None, parse_rest: bool = True, chunk_bytes: int = CHUNK_BYTES,
+        order: OrderCheck | None = None, stream=None, parse_rest: bool = True, chunk_bytes: int = CHUNK_BYTES,
     ):
         self.path, self.name = path, str(path)
         self.report, self.window, self.pieces, self.pool = report, window, pieces, pool

@@ -74,7 +74,7 @@ def plan_window(files: list[Path], window: tuple[float, float], bound_ms: float)
     low, high = since - bound_ms, until + bound_ms
     plan = WindowPlan([], window_read=WindowRead(bound_ms))
     sizes = [path.stat().st_size for path in files]
-    firsts = [_first_record(path) for path in files]
+    firsts = [first_record(path) for path in files]
     plan.witnesses += [Witness(i, *first) for i, first in enumerate(firsts) if first]
     for i, path in enumerate(files):
         if not is_compressed(path):  # a .gz's last records would cost decompressing it all
@@ -176,7 +176,7 @@ def _record_at(stream: BinaryIO, offset: int, limit: int) -> tuple[int, float] |
     return None
 
 
-def _first_record(path: Path) -> tuple[int, float] | None:
+def first_record(path: Path) -> tuple[int, float] | None:
     """The file's first record (position in its decompressed bytes, ts), read from its head."""
     data = b""
     try:

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from relay_metrics import loader
+from relay_metrics import loader, pushdown
 from relay_metrics.live import LiveLog
 from relay_metrics.loader import load_log
 from relay_metrics.sources import LogSourceError
@@ -70,36 +70,77 @@ assert "🎉".encode() in STREAM and "日本".encode() in STREAM
 @given(steps=operations, small_blocks=st.booleans())
 def test_any_appends_rotations_and_refreshes_equal_one_full_read(tmp_path_factory, steps, small_blocks):
     folder = tmp_path_factory.mktemp("live")
-    current = folder / LOG
-    current.write_bytes(b"")
-    position = 0
+    (folder / LOG).write_bytes(b"")
     with pytest.MonkeyPatch.context() as patch:
         if small_blocks:  # blocks of a few lines, so appends land across fast and exact parsing
             patch.setattr(loader, "CHUNK_BYTES", 64)
             patch.setattr(loader, "EXACT_BELOW_BYTES", 16)
         live = LiveLog(folder)
         live.refresh()
-        for action, size in steps:
-            if action == "append":
-                data = STREAM[position : position + size]
-                position = (position + size) % len(STREAM)
-                append(current, data)
-            elif action == "refresh":
-                assert_same_as_full_read(live, folder)
-            elif action.startswith("rotate"):
-                rotate(folder, gzip_oldest=action.endswith("gzip"))
-                current.write_bytes(b"")
-            elif action == "copy and truncate":  # logrotate's copytruncate: same inode, emptied
-                rotate(folder, gzip_oldest=False, copy=True)
-            elif action == "rewrite the top":  # same inode, a different first line
-                data = current.read_bytes()
-                with open(current, "r+b") as f:
-                    f.write(b"{}\n" + data[3:] if len(data) >= 3 else b"{}\n")
-            elif action == "replace with a new file":
-                fresh = folder / "fresh"
-                fresh.write_bytes(current.read_bytes())
-                os.replace(fresh, current)
+        play(folder, STREAM, steps, lambda: assert_same_as_full_read(live, folder))
         assert_same_as_full_read(live, folder)
+
+
+# Records in ts order, 7 minutes apart (two per disorder bound), with junk now and then.
+T, MINUTE = 1_767_225_600_000, 60_000
+ORDERED = lines_of(*[
+    utf8(record(ts=T + i * 7 * MINUTE, install_id=f"ü{i % 5}", tier="pro", cost_usd=0.01)) if i % 9 else "{junk"
+    for i in range(400)
+])
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(head=st.integers(0, len(ORDERED)), since_step=st.integers(0, 400), rotations=st.lists(st.booleans(), max_size=3),
+       steps=operations)
+def test_a_live_window_holds_every_record_a_full_read_has_in_it(tmp_path_factory, head, since_step, rotations, steps):
+    folder = tmp_path_factory.mktemp("window")
+    lines = ORDERED[:head].splitlines(keepends=True)
+    for k, gzipped in enumerate(rotations):  # history already rotated (and compressed) before the first read
+        share = len(lines) // (len(rotations) + 1)
+        (folder / LOG).write_bytes(b"".join(lines[k * share : (k + 1) * share]))
+        rotate(folder, gzip_oldest=gzipped)
+    (folder / LOG).write_bytes(b"".join(lines[len(rotations) * (len(lines) // (len(rotations) + 1)) :]))
+    since = T + since_step * 7 * MINUTE
+
+    def same_in_window():
+        got, full = live.refresh(), load_log(folder)
+        assert_same_frame(got.frame[got.frame["ts"] >= since], full.frame[full.frame["ts"] >= since])
+        report = got.report
+        assert report.lines == report.records + report.blank + report.rejected_total + report.pending
+        assert report.window_read.fell_back is None
+
+    with pytest.MonkeyPatch.context() as patch:  # small pieces, so a small log is skipped in part too
+        patch.setattr(pushdown, "PROBE_BYTES", 64)
+        patch.setattr(pushdown, "SETTLE_BYTES", 128)
+        patch.setattr(pushdown, "CHECKPOINTS", 4)
+        live = LiveLog(folder, since)
+        same_in_window()
+        play(folder, ORDERED[head:] + ORDERED, steps, same_in_window)
+        same_in_window()
+
+
+def play(folder, stream: bytes, steps, check) -> None:
+    """Carry out the steps on the log in folder, appending from stream; check() at each refresh."""
+    current, position = folder / LOG, 0
+    for action, size in steps:
+        if action == "append":
+            append(current, stream[position : position + size])
+            position = (position + size) % len(stream)
+        elif action == "refresh":
+            check()
+        elif action.startswith("rotate"):
+            rotate(folder, gzip_oldest=action.endswith("gzip"))
+            current.write_bytes(b"")
+        elif action == "copy and truncate":  # logrotate's copytruncate: same inode, emptied
+            rotate(folder, gzip_oldest=False, copy=True)
+        elif action == "rewrite the top":  # same inode, a different first line
+            data = current.read_bytes()
+            with open(current, "r+b") as f:
+                f.write(b"{}\n" + data[3:] if len(data) >= 3 else b"{}\n")
+        elif action == "replace with a new file":
+            fresh = folder / "fresh"
+            fresh.write_bytes(current.read_bytes())
+            os.replace(fresh, current)
 
 
 def rotate(folder, gzip_oldest: bool, copy: bool = False) -> None:
