@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import pandas as pd
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
@@ -231,3 +232,63 @@ def test_bad_pricing_file_keeps_the_cost_pages(demo_log, monkeypatch, tmp_path):
     assert not at.exception
     assert "line 2" in at.code[0].value and "price_per_month" in at.code[0].value
     assert not [m for m in at.metric if m.label == "Margin"]
+
+
+@pytest.fixture(scope="module")
+def year_log(tmp_path_factory):
+    """400 days of demo data ending this hour: the default 30 days are a small part of it."""
+    path = tmp_path_factory.mktemp("year") / "relay-calls.ndjson"
+    write_demo_log(path, rows=80_000, days=400, seed=9)
+    return path
+
+
+def assert_shows_the_same(at: AppTest, other: AppTest, metrics: bool = True) -> None:
+    """The same metrics and the same tables, cell for cell."""
+    if metrics:
+        assert [(m.label, m.value, m.delta) for m in at.metric] == [(m.label, m.value, m.delta) for m in other.metric]
+    assert len(at.dataframe) == len(other.dataframe)
+    for table, other_table in zip(at.dataframe, other.dataframe):
+        pd.testing.assert_frame_equal(table.value, other_table.value)
+
+
+@pytest.mark.parametrize("page", ["streamlit_app.py", *PAGES])
+def test_a_recent_range_reads_only_recent_lines_and_shows_what_a_full_read_shows(year_log, monkeypatch, page):
+    from relay_metrics.ui import source
+
+    at = app(year_log, monkeypatch).run().switch_page(page).run()
+    partial = source._kept((str(year_log),)).kept.refreshed.loaded.report.window_read
+    assert partial.bytes_skipped > year_log.stat().st_size / 2 and not at.exception
+
+    st.cache_resource.clear()
+    monkeypatch.setattr(source, "_floor", lambda since_ms: None)  # read every line
+    full = app(year_log, monkeypatch).run().switch_page(page).run()
+    assert source._kept((str(year_log),)).kept.refreshed.loaded.report.window_read is None
+    # Data quality's cards count the lines read, by design; its tables are of the range's calls.
+    assert_shows_the_same(at, full, metrics=not page.endswith("Data_quality.py"))
+
+
+def test_picking_older_dates_reads_back_that_far(year_log, monkeypatch):
+    from relay_metrics.ui import source
+
+    at = app(year_log, monkeypatch).run()
+    floor = source._kept((str(year_log),)).kept.floor
+    start, end = today_in("UTC") - timedelta(days=200), today_in("UTC") - timedelta(days=190)
+    at.sidebar.date_input(key="dates").set_value((start, end)).run()
+    assert not at.exception
+    assert source._kept((str(year_log),)).kept.floor < floor
+    since, until = window_ms(start, end, "UTC")
+    expected = breakdowns.overview(apply_filters(load_log(year_log).frame, Filters(since, until)))
+    assert metric(at, "Calls") == f"{expected['calls']:,}" != "0"
+    at.switch_page("pages/6_Data_quality.py").run()
+    assert any("were not read" in c.value for c in at.caption)
+
+
+def test_the_all_preset_reads_the_whole_log(year_log, monkeypatch):
+    from relay_metrics.ui import source
+
+    at = app(year_log, monkeypatch).run()
+    assert metric(at, "Calls") != f"{len(load_log(year_log).frame):,}"
+    at.sidebar.button_group(key="preset").set_value("All").run()
+    assert not at.exception
+    assert metric(at, "Calls") == f"{len(load_log(year_log).frame):,}"
+    assert source._kept((str(year_log),)).kept.refreshed.loaded.report.window_read.bytes_skipped == 0

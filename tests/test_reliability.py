@@ -118,7 +118,7 @@ def test_reload_and_the_minute_refresh_parse_only_the_appended_lines(tmp_path, m
     st.cache_resource.clear()
     at = AppTest.from_file(str(REPO / "streamlit_app.py"), default_timeout=60).run()
     calls = lambda: next(m.value for m in at.metric if m.label == "Calls")  # noqa: E731
-    live = source._kept((str(log),)).live
+    live = source._kept((str(log),)).kept.live
     assert calls() == "200" and live.bytes_parsed == log.stat().st_size
 
     appended = lines_of(*[record(ts=now - 1000 * i, install_id="b", cost_usd=1.0) for i in range(1, 4)])

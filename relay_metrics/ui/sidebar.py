@@ -13,6 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from ..export import visible
+from ..breakdowns import previous_window
 from ..figures import group_by
 from ..filters import Filters, apply_filters
 from ..loader import LoadedLog
@@ -54,18 +55,22 @@ def sidebar() -> View:
     link = _link_values()
     notices: list[str] = []
     with st.sidebar:
-        choice, loaded, load_note, log_key = _log_section()
-        frame = loaded.frame
+        forced, upload = _log_controls()
         zone = st.selectbox("Time zone", ZONES, key="tz", bind="query-params",
                             help="Days and hours of day are counted in this zone.")
-        start, end = _date_section(frame, zone, notices)
-        selections = {field: _filter_widget(frame, log_key, key, field) for key, field in FILTER_KEYS.items()}
+        log = _load(upload, _needed_since(_dates_asked(zone), zone), forced)
+        start, end = _date_section(log.loaded.frame, log.first_ts, zone, notices)
+        if log.since_ms is not None and _needed_since((start, end), zone) < log.since_ms:
+            # The dates picked reach back past what was read: read back that far (once).
+            log = _load(upload, _needed_since((start, end), zone), False)
+        frame = log.loaded.frame
+        selections = {field: _filter_widget(frame, log.key, key, field) for key, field in FILTER_KEYS.items()}
     rejected = _rejected_link_values(link)
     if rejected:
         notices.append("The link had settings that don't apply to this log; they were reset: " + ", ".join(rejected) + ".")
     since_ms, until_ms = window_ms(start, end, zone)
     filters = Filters(since_ms, until_ms, **selections)
-    return View(choice, loaded, log_key, load_note, zone, start, end, filters, apply_filters(frame, filters), tuple(notices))
+    return View(log.choice, log.loaded, log.key, log.note, zone, start, end, filters, apply_filters(frame, filters), tuple(notices))
 
 
 def _keep_state() -> None:
@@ -99,7 +104,7 @@ def _rejected_link_values(link: dict[str, list[str]]) -> list[str]:
     return rejected
 
 
-def _log_section() -> tuple[LogChoice, LoadedLog, str, tuple]:
+def _log_controls():
     forced = st.button("Reload", help="Read the lines the relay appended since the last load.", width="stretch")
     with st.expander("Look at a copy of a log"):
         upload = st.file_uploader(
@@ -108,26 +113,65 @@ def _log_section() -> tuple[LogChoice, LoadedLog, str, tuple]:
             key="upload",
             help="Parsed for your session only; the server's log is untouched.",
         )
+    return forced, upload
+
+
+@dataclass(frozen=True)
+class _Log:
+    choice: LogChoice
+    loaded: LoadedLog
+    note: str  # what reading it cost
+    key: tuple  # for caches of figures over it
+    first_ts: float | None  # of the log's first record, read or not
+    since_ms: float | None  # every record from here on is held; None: every record
+
+
+def _load(upload, since_ms: float, forced: bool) -> _Log:
     try:
         if upload is not None:
             choice, loaded = source.load_upload(upload)
-            return choice, loaded, "An uploaded copy, parsed once for this session.", ("upload", upload.file_id)
+            first = loaded.frame["ts"].min() if len(loaded.frame) else None
+            return _Log(choice, loaded, "An uploaded copy, parsed once for this session.", ("upload", upload.file_id), first, None)
         choice = source.configured_log()
-        refreshed = source.load(choice, force=forced)
+        got = source.load(choice, since_ms, force=forced)
     except LogSourceError as exc:
         st.error("The log can't be read. Nothing is shown until it can.")
         st.code(str(exc), language=None)
         st.stop()
-    return choice, refreshed.loaded, refreshed.note, (choice.paths, refreshed.version)
+    return _Log(choice, got.loaded, got.note, (choice.paths, got.version), got.first_ts, got.since_ms)
 
 
-def _date_section(frame: pd.DataFrame, zone: str, notices: list[str]) -> tuple[date, date]:
+def _dates_asked(zone: str) -> tuple[date, date]:
+    """The dates this run will show, as far as they are known before the log is read: the
+    picker's, a link's, the last range shown, else the last 30 days."""
+    picked = st.session_state.get("dates")
+    if isinstance(picked, (tuple, list)) and len(picked) == 2 and all(picked):
+        return tuple(sorted(picked))
+    try:
+        linked = sorted(date.fromisoformat(d) for d in st.query_params.get_all("dates"))
+    except ValueError:
+        linked = []
+    if len(linked) == 2:
+        return linked[0], linked[1]
+    today = today_in(zone)
+    return st.session_state.get("_last_range", (today - timedelta(days=DEFAULT_DAYS - 1), today))
+
+
+def _needed_since(dates: tuple[date, date], zone: str) -> float:
+    """The earliest ts a page shows for these dates: the Overview compares with the period before."""
+    since_ms, until_ms = window_ms(*dates, zone)
+    return previous_window(since_ms, until_ms)[0]
+
+
+def _date_section(frame: pd.DataFrame, first_ts: float | None, zone: str, notices: list[str]) -> tuple[date, date]:
     today = today_in(zone)
     default = (today - timedelta(days=DEFAULT_DAYS - 1), today)
     first = last = None
     if len(frame):
         ts = frame["ts"].to_numpy()
-        first, last = date_of_ms(ts.min(), zone), date_of_ms(ts.max(), zone)
+        # The frame may start later than the log (see source): the log's first record is known.
+        first = date_of_ms(min(ts.min(), first_ts if first_ts is not None else ts.min()), zone)
+        last = date_of_ms(ts.max(), zone)
         if last < default[0] or first > default[1]:
             # An old log (or a copy) has nothing in the last 30 days: show its last 30 days.
             default = (last - timedelta(days=DEFAULT_DAYS - 1), last)

@@ -8,9 +8,11 @@ a copy, which is parsed for that session alone.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +27,7 @@ from ..loader import LoadedLog, load_log
 # Re-check the files at most this often; a filter change within it never reads them.
 SNAPSHOT_TTL_S = 60
 DEMO_ROWS, DEMO_DAYS, DEMO_SEED = 300_000, 90, 1
+DAY_MS = 86_400_000
 UPLOAD_TYPES = ["ndjson", "gz", "jsonl", "log"]
 
 
@@ -74,6 +77,8 @@ class Refreshed:
 
     loaded: LoadedLog
     version: tuple  # changes exactly when the contents may have: a key for caches over them
+    since_ms: float | None  # every record from here on is held; None: every record
+    first_ts: float | None  # of the log's first record, read or not
     checked: float  # time.monotonic() of the refresh
     at: float  # time.time() of the refresh, for people
     seconds: float
@@ -82,43 +87,82 @@ class Refreshed:
 
     @property
     def note(self) -> str:
-        size = self.bytes_parsed
-        amount = f"{size / 1e6:,.1f} MB" if size >= 1e6 else f"{size / 1e3:,.1f} KB" if size >= 1e3 else f"{size} bytes"
         when = time.strftime("%H:%M:%S UTC", time.gmtime(self.at))
         if self.first:
-            return f"Read {amount} in {self.seconds:.2f} s at {when}."
-        return f"Refreshed at {when}: {amount} appended since the last look, parsed in {self.seconds:.2f} s."
+            note = f"Read {_amount(self.bytes_parsed)} in {self.seconds:.2f} s at {when}."
+        else:
+            note = f"Refreshed at {when}: {_amount(self.bytes_parsed)} appended since the last look, parsed in {self.seconds:.2f} s."
+        skipped = self.loaded.report.window_read
+        if skipped and skipped.bytes_skipped:
+            day = time.strftime("%Y-%m-%d", time.gmtime(self.since_ms / 1000))
+            note += (f" Lines before {day} ({_amount(skipped.bytes_skipped)}) were not read: the dates picked don't "
+                     "need them, and the counts here cover the lines read.")
+        return note
+
+
+def _amount(size: int) -> str:
+    return f"{size / 1e6:,.1f} MB" if size >= 1e6 else f"{size / 1e3:,.1f} KB" if size >= 1e3 else f"{size} bytes"
 
 
 class _KeptLog:
-    """One live log per process, shared by every session, refreshed at most every TTL."""
+    """A live log of every record from a floor on, refreshed at most every TTL."""
 
-    def __init__(self, paths: tuple[str, ...]):
-        self.live = LiveLog(list(paths))
+    def __init__(self, paths: tuple[str, ...], since_ms: float | None):
+        self.live = LiveLog(list(paths), since_ms)
         self.refreshed: Refreshed | None = None
+
+    @property
+    def floor(self) -> float:
+        return -math.inf if self.live.since_ms is None else self.live.since_ms  # None after a fallback too
 
     def refresh(self, progress=None) -> Refreshed:
         started = time.perf_counter()
         loaded = self.live.refresh(progress)
         seconds = time.perf_counter() - started
-        self.refreshed = Refreshed(loaded, self.live.version, time.monotonic(), time.time(), seconds,
-                                   self.live.bytes_parsed, first=self.refreshed is None)
+        live = self.live
+        self.refreshed = Refreshed(loaded, (live.since_ms, live.version), live.since_ms, live.first_ts,
+                                   time.monotonic(), time.time(), seconds, live.bytes_parsed, first=self.refreshed is None)
         return self.refreshed
 
 
+class _KeptLogs:
+    """The live log of one source, holding every record from its floor on: a week's view never
+    waits for a year of history. A request from before the floor reads its wider window once,
+    and that log replaces the narrower one; the floor only ever moves back."""
+
+    def __init__(self, paths: tuple[str, ...]):
+        self.paths, self.kept, self.lock = paths, None, threading.Lock()
+
+    def covering(self, since_ms: float | None) -> _KeptLog:
+        wanted = -math.inf if since_ms is None else since_ms
+        with self.lock:
+            if self.kept is None or self.kept.floor > wanted:
+                self.kept = _KeptLog(self.paths, None if since_ms is None else _floor(since_ms))
+            return self.kept
+
+
+def _floor(since_ms: float) -> float:
+    """Reach further back than asked, by half again, to the day: a range widened a little, or
+    moved back a bit, is still covered."""
+    now = time.time() * 1000
+    back = max(now - since_ms, DAY_MS)
+    return (now - 1.5 * back) // DAY_MS * DAY_MS
+
+
 @st.cache_resource(max_entries=4, show_spinner=False)
-def _kept(paths: tuple[str, ...]) -> _KeptLog:
+def _kept(paths: tuple[str, ...]) -> _KeptLogs:
     # cache_resource, not cache_data: one copy per process shared by every session, never
     # pickled or copied. Callers must not mutate the frame.
-    return _KeptLog(paths)
+    return _KeptLogs(paths)
 
 
-def load(choice: LogChoice, force: bool = False) -> Refreshed:
-    """The parsed log, refreshed (parsing only what was appended) when it is older than the
-    TTL or `force` says so; a filter change within the TTL never reads the files.
+def load(choice: LogChoice, since_ms: float | None = None, force: bool = False) -> Refreshed:
+    """The log holding every record from since_ms on (None: every record), refreshed (parsing
+    only what was appended) when it is older than the TTL or `force` says so; a filter change
+    within the TTL never reads the files.
 
     Raises sources.LogSourceError."""
-    kept = _kept(choice.paths)
+    kept = _kept(choice.paths).covering(since_ms)
     current = kept.refreshed
     if current is not None and not force and time.monotonic() - current.checked < SNAPSHOT_TTL_S:
         return current
