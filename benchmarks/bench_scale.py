@@ -45,7 +45,9 @@ sys.path.insert(0, str(REPO))  # for the children, which import relay_metrics
 SEED = 1
 END_MS = 1_790_000_000_000  # fixed, so the cached logs never depend on today
 REFRESH_DAYS = 30  # the span of the section 1 log, as in bench_load.py
-WINDOW_MS = 7 * 86_400_000
+DAY_MS = 86_400_000
+WINDOW_MS = 7 * DAY_MS
+APP_REACH = 1.5  # the app reads back this times the days it needs (ui/source.py _floor)
 
 # The targets, and the figure of the earlier (foundation) benchmark.
 REFRESH_TARGET = 0.05
@@ -160,7 +162,16 @@ def window_section(big: Path, rows: int, days: int, runs: int) -> None:
           f"| {size(last['bytes_read'])} / {size(last['bytes_skipped'])} | {last['fell_back'] or 'no'} |")
     print(f"| **window / whole** (target <= {WINDOW_TARGET:.0%} of the load time) | **{share:.1%} "
           f"{mark(share <= WINDOW_TARGET)}** | {b['wall_s'] / a['wall_s']:.1%} | {b['peak_mb'] / a['peak_mb']:.1%} | | | |")
+    for days_shown in (7, 30):  # the app's live log for an N-day range ending now
+        floor = END_MS - APP_REACH * 2 * days_shown * DAY_MS
+        results = [child({"do": "app", "log": str(big), "since": floor}) for _ in range(runs)]
+        app, read = summarized(results), results[-1][1]
+        print(f"| app, {days_shown}-day range: `LiveLog` from {APP_REACH * 2 * days_shown:.0f} days back | {secs(app['load_s'])} "
+              f"| {secs(app['wall_s'])} | {app['peak_mb']:,.0f} | {read['rows']:,} "
+              f"| {size(read['bytes_read'])} / {size(read['bytes_skipped'])} | {app['load_s'] / a['load_s']:.1%} of whole's time |")
     same = all(r["rows"] == expected for _, r in window)
+    print(f"\nThe app reads back twice the range (the Overview compares with the period before), and half again "
+          f"so a slightly wider range needs no new read: {APP_REACH * 2:.0f}x the range's days.")
     print(f"\nLoad s is timed inside the child around the call; wall s includes starting Python and the imports. "
           f"The window's rows {'equal' if same else 'DIFFER FROM'} the whole read's {expected:,} rows with ts >= since; "
           f"largest ts disorder seen {last['max_disorder_ms'] / 1000:,.1f} s.")
@@ -266,7 +277,17 @@ def child_load(log: str, since: float | None = None, count_since: float | None =
     return out
 
 
-CHILDREN = {"first": child_first, "refresh": child_refresh, "load": child_load}
+def child_app(log: str, since: float, **_) -> dict:
+    from relay_metrics.live import LiveLog
+
+    started = time.perf_counter()
+    loaded = LiveLog(log, since).refresh()
+    read = loaded.report.window_read
+    return {"load_s": time.perf_counter() - started, "rows": len(loaded.frame),
+            "bytes_read": read.bytes_read, "bytes_skipped": read.bytes_skipped}
+
+
+CHILDREN = {"first": child_first, "refresh": child_refresh, "load": child_load, "app": child_app}
 
 if __name__ == "__main__":
     sys.exit(main())
