@@ -9,6 +9,10 @@ rotated file that was compressed is a new file and is read once more. Files gone
 source are dropped. The unterminated last line is parsed again at every refresh (it is a
 record once complete, "pending" until then), so the frame and report always equal one full
 read of the files as they are.
+
+Given since_ms, the first read skips what lies before the window as load_log does (see
+pushdown), and the frame then holds exactly the full read's records from since_ms on, plus
+some before; the report counts the lines read.
 """
 
 from __future__ import annotations
