@@ -17,8 +17,12 @@ cards[3].metric("Rejected", f"{report.rejected_total:,}")
 cards[4].metric("Pending", f"{report.pending:,}", help="An unfinished last line: the relay may be mid-append.")
 st.caption(f"{view.load_note} Lines = records + blank + rejected + pending.")
 st.text("Files read, oldest first:\n" + "\n".join(report.files))
+fell_back = report.window_read.fell_back if report.window_read else None
 for warning in report.warnings:
-    st.warning("A file could not be read to its end; the lines before the break are counted.")
+    if warning == fell_back:
+        st.info("The log is more out of order than a partial read can trust, so every line was read.")
+    else:
+        st.warning("A file could not be read to its end; the lines before the break are counted.")
     st.code(warning, language=None)
 st.caption(
     f"Order: a record trails the newest one written before it by at most {report.max_disorder_ms / 1000:,.1f} s "

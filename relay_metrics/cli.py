@@ -113,15 +113,20 @@ def window_of(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Wind
 
 
 def read_log(args: argparse.Namespace, window: Window):
-    from .loader import load_log  # pandas and pyarrow load only for commands that read a log
+    from .loader import (
+        load_log,  # pandas and pyarrow load only for commands that read a log
+    )
 
     bound = {"disorder_bound_ms": math.inf} if args.full_read else {}
     progress = _progress_line() if sys.stderr.isatty() else None  # a person waiting, not a script
     try:
-        return load_log(log_source(args), window.since_ms, window.until_ms, progress=progress, **bound)
+        loaded = load_log(log_source(args), window.since_ms, window.until_ms, progress=progress, **bound)
     finally:
         if progress:
             sys.stderr.write("\r\033[K")  # leave the terminal as it was
+    for warning in loaded.report.warnings:  # also in the JSON; said here for a person reading tables
+        print(f"relay-metrics: warning: {printable(warning)}", file=sys.stderr)
+    return loaded
 
 
 def _progress_line():

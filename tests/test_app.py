@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import date, timedelta
 
 import pandas as pd
@@ -15,7 +16,7 @@ from relay_metrics.filters import Filters, apply_filters
 from relay_metrics.loader import load_log
 from relay_metrics.zones import today_in, window_ms
 
-from .conftest import REPO
+from .conftest import REPO, lines_of, record
 
 APP = str(REPO / "streamlit_app.py")
 PAGES = ["pages/1_Profitability.py", "pages/2_Tiers.py", "pages/3_Models.py", "pages/4_Installs.py", "pages/5_Traffic.py", "pages/6_Data_quality.py"]
@@ -292,3 +293,15 @@ def test_the_all_preset_reads_the_whole_log(year_log, monkeypatch):
     assert not at.exception
     assert metric(at, "Calls") == f"{len(load_log(year_log).frame):,}"
     assert source._kept((str(year_log),)).kept.refreshed.loaded.report.window_read.bytes_skipped == 0
+
+
+def test_data_quality_says_when_the_log_was_too_out_of_order_to_read_in_part(monkeypatch, tmp_path):
+    path = tmp_path / "relay-calls.ndjson"
+    write_demo_log(path, rows=20_000, days=120, seed=3)
+    with open(path, "ab") as f:  # a record written 100 days after its call began
+        f.write(lines_of(record(ts=time.time() * 1000 - 100 * 86_400_000, install_id="late")))
+    at = app(path, monkeypatch).run()
+    at.switch_page("pages/6_Data_quality.py").run()
+    assert not at.exception
+    assert [i.value for i in at.info] == ["The log is more out of order than a partial read can trust, so every line was read."]
+    assert metric(at, "Lines") == "20,001"

@@ -232,3 +232,18 @@ def test_a_terminal_sees_progress_and_a_script_does_not(capsys, log, monkeypatch
     assert main(["summary", str(log), "--all", "--format", "json"]) == 0
     err = capsys.readouterr().err
     assert "reading the log... 100%" in err and err.endswith("\r\033[K")
+
+
+def test_a_log_out_of_order_is_read_whole_and_a_terminal_is_told(capsys, tmp_path):
+    from relay_metrics.demo import write_demo_log
+
+    end, day = 1_790_000_000_000, 86_400_000
+    path = tmp_path / "relay-calls.ndjson"
+    write_demo_log(path, 20_000, 60, 2, end)
+    with open(path, "ab") as f:  # written long after its call: far beyond the disorder bound
+        f.write(json.dumps(record(ts=end - 40 * day, install_id="late")).encode() + b"\n")
+    assert main(["summary", str(path), "--since", str(end - 7 * day), "--format", "json"]) == 0
+    out, err = capsys.readouterr()
+    quality = json.loads(out)["data_quality"]
+    assert quality["window_read"]["fell_back"] and quality["lines"] == 20_001
+    assert err.startswith("relay-metrics: warning: a record trails an earlier one by") and "whole log was read" in err
