@@ -33,7 +33,9 @@ import pyarrow.compute as pc
 import pyarrow.json as pj
 
 from . import report as rpt
-from .report import LoadReport
+from .jsonline import as_number, parse_line
+from .pushdown import DISORDER_BOUND_MS, Span, Witness, plan_window
+from .report import LoadReport, WindowRead
 from .schema import (
     ARROW_SCHEMA,
     COLUMNS,
@@ -42,9 +44,6 @@ from .schema import (
     STRING_FIELDS,
     UNIQUE_STRING_FIELDS,
 )
-from .jsonline import as_number, parse_line
-from .pushdown import DISORDER_BOUND_MS, Span, Witness, plan_window
-from .report import WindowRead
 from .sources import LogSource, TruncatedFile, read_chunks, resolve_files
 
 CHUNK_BYTES = 4 << 20

@@ -9,8 +9,8 @@ import os
 import re
 import zlib
 from collections.abc import Iterator, Sequence
-from typing import BinaryIO
 from pathlib import Path
+from typing import BinaryIO
 
 LOG_NAME = "relay-calls.ndjson"
 _ROTATED = re.compile(re.escape(LOG_NAME) + r"\.(\d+)(\.gz)?")

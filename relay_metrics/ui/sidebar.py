@@ -12,8 +12,8 @@ from datetime import date, timedelta
 import pandas as pd
 import streamlit as st
 
-from ..export import visible
 from ..breakdowns import previous_window
+from ..export import visible
 from ..figures import group_by
 from ..filters import Filters, apply_filters
 from ..loader import LoadedLog
