@@ -89,17 +89,27 @@ def test_rotation_reads_every_file_once(tmp_path):
     assert list(final.frame["ts"]) == [*range(10), *range(100, 105), 200]  # oldest file first
 
 
-def test_reload_after_rotation_shows_the_same_totals_plus_the_new_lines(tmp_path, monkeypatch):
+def recent_calls(count: int, install_id: str, apart_ms: int) -> bytes:
+    """Log lines of `count` calls, the newest apart_ms ago, each apart_ms before the next."""
     now = int(time.time() * 1000)
-    log = tmp_path / "relay-calls.ndjson"
-    log.write_bytes(lines_of(*[record(ts=now - 60_000 * i, install_id="a", cost_usd=1.0) for i in range(1, 21)]))
-    monkeypatch.setenv("RELAY_METRICS_LOG", str(tmp_path))
+    return lines_of(*[record(ts=now - apart_ms * i, install_id=install_id, cost_usd=1.0) for i in range(1, count + 1)])
+
+
+def overview(monkeypatch, log_setting):
+    """The Overview on the log $RELAY_METRICS_LOG names, and a reader of its Calls card."""
+    monkeypatch.setenv("RELAY_METRICS_LOG", str(log_setting))
     st.cache_resource.clear()
     at = AppTest.from_file(str(REPO / "streamlit_app.py"), default_timeout=60).run()
-    calls = lambda: next(m.value for m in at.metric if m.label == "Calls")  # noqa: E731
+    return at, lambda: next(m.value for m in at.metric if m.label == "Calls")
+
+
+def test_reload_after_rotation_shows_the_same_totals_plus_the_new_lines(tmp_path, monkeypatch):
+    log = tmp_path / "relay-calls.ndjson"
+    log.write_bytes(recent_calls(20, "a", 60_000))
+    at, calls = overview(monkeypatch, tmp_path)
     assert calls() == "20"
     os.rename(log, tmp_path / "relay-calls.ndjson.0")
-    log.write_bytes(lines_of(*[record(ts=now - 1000 * i, install_id="b", cost_usd=1.0) for i in range(1, 4)]))
+    log.write_bytes(recent_calls(3, "b", 1000))
     at.run()
     assert calls() == "20"  # within the snapshot's minute a rerun doesn't reparse
     at.sidebar.button[0].click().run()  # Reload
@@ -111,23 +121,19 @@ def test_reload_after_rotation_shows_the_same_totals_plus_the_new_lines(tmp_path
 def test_reload_and_the_minute_refresh_parse_only_the_appended_lines(tmp_path, monkeypatch):
     from relay_metrics.ui import source
 
-    now = int(time.time() * 1000)
     log = tmp_path / "relay-calls.ndjson"
-    log.write_bytes(lines_of(*[record(ts=now - 60_000 * i, install_id="a", cost_usd=1.0) for i in range(1, 201)]))
-    monkeypatch.setenv("RELAY_METRICS_LOG", str(log))
-    st.cache_resource.clear()
-    at = AppTest.from_file(str(REPO / "streamlit_app.py"), default_timeout=60).run()
-    calls = lambda: next(m.value for m in at.metric if m.label == "Calls")  # noqa: E731
+    log.write_bytes(recent_calls(200, "a", 60_000))
+    at, calls = overview(monkeypatch, log)
     live = source._kept((str(log),)).kept.live
     assert calls() == "200" and live.bytes_parsed == log.stat().st_size
 
-    appended = lines_of(*[record(ts=now - 1000 * i, install_id="b", cost_usd=1.0) for i in range(1, 4)])
+    appended = recent_calls(3, "b", 1000)
     with open(log, "ab") as f:
         f.write(appended)
     at.sidebar.button[0].click().run()  # Reload
     assert calls() == "203" and live.bytes_parsed == len(appended)
 
-    more = lines_of(record(ts=now - 500, install_id="c", cost_usd=1.0))
+    more = recent_calls(1, "c", 500)
     with open(log, "ab") as f:
         f.write(more[:7])  # the relay is mid-write: pending, not a record yet
     monkeypatch.setattr(source, "SNAPSHOT_TTL_S", 0)  # the minute is up
