@@ -261,7 +261,7 @@ def test_a_recent_range_reads_only_recent_lines_and_shows_what_a_full_read_shows
     assert partial.bytes_skipped > year_log.stat().st_size / 2 and not at.exception
 
     st.cache_resource.clear()
-    monkeypatch.setattr(source, "_floor", lambda since_ms: None)  # read every line
+    monkeypatch.setattr(source, "_floor", lambda since_ms, until_ms: None)  # read every line
     full = app(year_log, monkeypatch).run().switch_page(page).run()
     assert source._kept((str(year_log),)).kept.refreshed.loaded.report.window_read is None
     # Data quality's cards count the lines read, by design; its tables are of the range's calls.

@@ -58,11 +58,12 @@ def sidebar() -> View:
         forced, upload = _log_controls()
         zone = st.selectbox("Time zone", ZONES, key="tz", bind="query-params",
                             help="Days and hours of day are counted in this zone.")
-        log = _load(upload, _needed_since(_dates_asked(zone), zone), forced)
+        log = _load(upload, _needed_window(_dates_asked(zone), zone), forced)
         start, end = _date_section(log.loaded.frame, log.first_ts, zone, notices)
-        if log.since_ms is not None and _needed_since((start, end), zone) < log.since_ms:
+        needed = _needed_window((start, end), zone)
+        if log.since_ms is not None and needed[0] < log.since_ms:
             # The dates picked reach back past what was read: read back that far (once).
-            log = _load(upload, _needed_since((start, end), zone), False)
+            log = _load(upload, needed, False)
         frame = log.loaded.frame
         selections = {field: _filter_widget(frame, log.key, key, field) for key, field in FILTER_KEYS.items()}
     rejected = _rejected_link_values(link)
@@ -126,14 +127,14 @@ class _Log:
     since_ms: float | None  # every record from here on is held; None: every record
 
 
-def _load(upload, since_ms: float, forced: bool) -> _Log:
+def _load(upload, window: tuple[float, float], forced: bool) -> _Log:
     try:
         if upload is not None:
             choice, loaded = source.load_upload(upload)
             first = loaded.frame["ts"].min() if len(loaded.frame) else None
             return _Log(choice, loaded, "An uploaded copy, parsed once for this session.", ("upload", upload.file_id), first, None)
         choice = source.configured_log()
-        got = source.load(choice, since_ms, force=forced)
+        got = source.load(choice, *window, force=forced)
     except LogSourceError as exc:
         st.error("The log can't be read. Nothing is shown until it can.")
         st.code(str(exc), language=None)
@@ -157,10 +158,10 @@ def _dates_asked(zone: str) -> tuple[date, date]:
     return st.session_state.get("_last_range", (today - timedelta(days=DEFAULT_DAYS - 1), today))
 
 
-def _needed_since(dates: tuple[date, date], zone: str) -> float:
-    """The earliest ts a page shows for these dates: the Overview compares with the period before."""
+def _needed_window(dates: tuple[date, date], zone: str) -> tuple[float, float]:
+    """The ts a page shows for these dates: the Overview compares with the period before."""
     since_ms, until_ms = window_ms(*dates, zone)
-    return previous_window(since_ms, until_ms)[0]
+    return previous_window(since_ms, until_ms)[0], until_ms
 
 
 def _date_section(frame: pd.DataFrame, first_ts: float | None, zone: str, notices: list[str]) -> tuple[date, date]:

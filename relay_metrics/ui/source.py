@@ -133,20 +133,19 @@ class _KeptLogs:
     def __init__(self, paths: tuple[str, ...]):
         self.paths, self.kept, self.lock = paths, None, threading.Lock()
 
-    def covering(self, since_ms: float | None) -> _KeptLog:
+    def covering(self, since_ms: float | None, until_ms: float) -> _KeptLog:
         wanted = -math.inf if since_ms is None else since_ms
         with self.lock:
             if self.kept is None or self.kept.floor > wanted:
-                self.kept = _KeptLog(self.paths, None if since_ms is None else _floor(since_ms))
+                self.kept = _KeptLog(self.paths, None if since_ms is None else _floor(since_ms, until_ms))
             return self.kept
 
 
-def _floor(since_ms: float) -> float:
-    """Reach further back than asked, by half again, to the day: a range widened a little, or
-    moved back a bit, is still covered."""
-    now = time.time() * 1000
-    back = max(now - since_ms, DAY_MS)
-    return (now - 1.5 * back) // DAY_MS * DAY_MS
+def _floor(since_ms: float, until_ms: float) -> float:
+    """Reach back further than asked, by half the time asked for, to the day: a range widened a
+    little, or moved back a bit, is still covered."""
+    reach = max(until_ms - since_ms, DAY_MS) * 1.5
+    return (until_ms - reach) // DAY_MS * DAY_MS
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)
@@ -156,13 +155,13 @@ def _kept(paths: tuple[str, ...]) -> _KeptLogs:
     return _KeptLogs(paths)
 
 
-def load(choice: LogChoice, since_ms: float | None = None, force: bool = False) -> Refreshed:
-    """The log holding every record from since_ms on (None: every record), refreshed (parsing
-    only what was appended) when it is older than the TTL or `force` says so; a filter change
-    within the TTL never reads the files.
+def load(choice: LogChoice, since_ms: float | None = None, until_ms: float = math.inf, force: bool = False) -> Refreshed:
+    """The log holding every record from since_ms on (None: every record) for a view that ends
+    at until_ms, refreshed (parsing only what was appended) when it is older than the TTL or
+    `force` says so; a filter change within the TTL never reads the files.
 
     Raises sources.LogSourceError."""
-    kept = _kept(choice.paths).covering(since_ms)
+    kept = _kept(choice.paths).covering(since_ms, min(until_ms, time.time() * 1000))
     current = kept.refreshed
     if current is not None and not force and time.monotonic() - current.checked < SNAPSHOT_TTL_S:
         return current
