@@ -8,11 +8,10 @@ end, so old codes stay valid.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pandas as pd
 
+from .pushdown import OrderCheck
 from .schema import COLUMNS, NUMBER_FIELDS, STRING_FIELDS, UNIQUE_STRING_FIELDS
 
 SPARE = 0.25  # room for this share more rows when a buffer is (re)made
@@ -32,7 +31,7 @@ class GrowingFrame:
         self.categories = {name: pd.Index([], dtype=object) for name in _CATEGORY_COLUMNS}
         self.codes = {name: np.empty(0, dtype=_code_dtype(0)) for name in _CATEGORY_COLUMNS}
         self.strings = {name: pd.Series(np.empty(0, dtype=object), dtype=object) for name in UNIQUE_STRING_FIELDS}
-        self.newest, self.max_disorder_ms = -math.inf, 0.0
+        self.order = OrderCheck()
         self._reserve(sum(len(frame) for frame in frames))
         for frame in frames:
             self.append(frame)
@@ -50,7 +49,7 @@ class GrowingFrame:
         for name in UNIQUE_STRING_FIELDS:
             column = frame[name].reset_index(drop=True)
             self.strings[name] = pd.concat([self.strings[name], column], ignore_index=True) if start else column
-        self._see(frame["ts"].to_numpy())
+        self.order.see(frame["ts"].to_numpy())
         self.rows = stop
 
     def frame(self) -> pd.DataFrame:
@@ -94,11 +93,9 @@ class GrowingFrame:
             self.codes[name] = _grown(self.codes[name], capacity, self.rows)
         self.capacity = capacity
 
-    def _see(self, ts: np.ndarray) -> None:
-        running = np.maximum.accumulate(ts)
-        worst = float(np.max(np.maximum(running, self.newest) - ts))
-        self.max_disorder_ms = max(self.max_disorder_ms, worst)
-        self.newest = max(self.newest, float(running[-1]))
+    @property
+    def max_disorder_ms(self) -> float:
+        return self.order.worst
 
 
 def _grown(buffer: np.ndarray, capacity: int, rows: int) -> np.ndarray:

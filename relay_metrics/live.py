@@ -27,8 +27,16 @@ from pathlib import Path
 import pandas as pd
 
 from .growing import GrowingFrame
-from .loader import LoadedLog, OrderCheck, Progress, read_range, read_rest
-from .pushdown import DISORDER_BOUND_MS, PROBE_BYTES, Witness, first_record, plan_window
+from .loader import LoadedLog, Progress, read_range, read_rest
+from .pushdown import (
+    DISORDER_BOUND_MS,
+    PROBE_BYTES,
+    OrderCheck,
+    Witness,
+    first_record,
+    plan_window,
+    whole_read_instead,
+)
 from .report import LoadReport, WindowRead
 from .sources import LogSource, is_compressed, open_log, resolve_files
 
@@ -140,14 +148,7 @@ class LiveLog:
         if disorder <= self.bound_ms:
             return updates
         self.since_ms = None
-        self._window_read = WindowRead(
-            self.bound_ms,
-            bytes_read=plan.window_read.bytes_read + plan.window_read.bytes_skipped,
-            fell_back=(
-                f"a record trails an earlier one by {disorder / 1000:,.1f} s, more than the "
-                f"{self.bound_ms / 1000:,.0f} s a partial read relies on: the whole log was read"
-            ),
-        )
+        self._window_read = whole_read_instead(plan.window_read, disorder)
         return [self._caught_up(files, index, {}, progress) for index in range(len(files))]
 
     def _caught_up(self, files: list[Path], index: int, known: dict, progress: Progress | None) -> _Update:
@@ -223,16 +224,13 @@ def _loaded(files: list[Path], parts: list[_Part], columns: GrowingFrame, window
 
 def _disorder(updates: list[_Update], witnesses: list[Witness]) -> float:
     """The disorder of the records read and the planning's witnesses, in log order."""
-    order = OrderCheck(LoadReport())
-    witnesses = sorted(witnesses)
+    order = OrderCheck(witnesses)
     for index, u in enumerate(updates):
-        witnesses = order.witness_before(witnesses, index, u.part.start if u.added is not None else math.inf)
+        order.reading(index, u.part.start if u.added is not None else math.inf)
         for piece in (u.added, u.rest):
-            if piece is not None and len(piece):
+            if piece is not None:
                 order.see(piece["ts"].to_numpy())
-        witnesses = [w for w in witnesses if w.file != index]  # the rest of the file was read
-    order.witness_before(witnesses, math.inf, 0)
-    return order.report.max_disorder_ms
+    return order.finish()
 
 
 def _untouched(path: Path, stat: os.stat_result) -> _Part:

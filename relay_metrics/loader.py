@@ -34,8 +34,15 @@ import pyarrow.json as pj
 
 from . import report as rpt
 from .jsonline import as_number, parse_line
-from .pushdown import DISORDER_BOUND_MS, Span, Witness, plan_window
-from .report import LoadReport, WindowRead
+from .pushdown import (
+    DISORDER_BOUND_MS,
+    OrderCheck,
+    Span,
+    Witness,
+    plan_window,
+    whole_read_instead,
+)
+from .report import LoadReport
 from .schema import (
     ARROW_SCHEMA,
     COLUMNS,
@@ -95,16 +102,8 @@ def load_log(
     loaded = _read_files(files, window, plan.spans, plan.witnesses, progress)
     read = plan.window_read
     if loaded.report.max_disorder_ms > disorder_bound_ms:
-        seen = loaded.report.max_disorder_ms
+        read = whole_read_instead(read, loaded.report.max_disorder_ms)
         loaded = _read_files(files, window, _whole(files), [], progress)
-        read = WindowRead(
-            disorder_bound_ms,
-            bytes_read=plan.window_read.bytes_read + plan.window_read.bytes_skipped,
-            fell_back=(
-                f"a record trails an earlier one by {seen / 1000:,.1f} s, more than the "
-                f"{disorder_bound_ms / 1000:,.0f} s the windowed read relies on: the whole log was read"
-            ),
-        )
         loaded.report.warnings.append(read.fell_back)
     loaded.report.window_read = read
     return loaded
@@ -118,23 +117,20 @@ def _read_files(files: list[Path], window, spans: list[Span], witnesses: list[Wi
     """Parse the spans of files in order. Witnesses, records seen outside the spans, join the
     disorder check where they lie in the log."""
     report = LoadReport(files=[str(f) for f in files])
-    order = OrderCheck(report)
-    witnesses = sorted(witnesses)
+    order = OrderCheck(witnesses)
     sizes = [max(span.length(), 1) for span in spans]
     total, done = float(sum(sizes)), 0
     pieces: list[pa.Table | pd.DataFrame] = []
     with ThreadPoolExecutor(WORKERS, thread_name_prefix="relay-metrics-parse") as pool:
         for span, size in zip(spans, sizes):
-            witnesses = order.witness_before(witnesses, span.file, span.start)
+            order.reading(span.file, span.start, span.stop)
             first_line = 1 if span.start == 0 else None
             reader = _FileReader(span.path, report, window, pieces, pool, span.start, span.stop, first_line, order)
             for fraction in reader.run():
                 if progress:
                     progress((done + fraction * size) / total)
             done += size
-            read_to = math.inf if span.stop is None else span.stop  # witnesses in the span were read
-            witnesses = [w for w in witnesses if not (w.file == span.file and w.position < read_to)]
-    order.witness_before(witnesses, math.inf, 0)
+    report.max_disorder_ms = order.finish()
     frame = _concat(pieces)
     # pyarrow's allocator keeps freed pages for reuse; the parsed blocks are gone for good, so
     # hand their pages back rather than carry them through whatever the caller does next.
@@ -194,31 +190,6 @@ class _Parsed:
     lines: int
     records: int
     negative: dict[str, int]  # per number field, values dropped for being negative
-
-
-class OrderCheck:
-    """Measures the log's disorder over everything read, in file order, into the report."""
-
-    def __init__(self, report: LoadReport):
-        self.report, self.newest = report, -math.inf
-
-    def see(self, ts: np.ndarray) -> None:
-        if not len(ts):
-            return
-        running = np.maximum.accumulate(ts)
-        worst = max(float(np.max(np.maximum(running, self.newest) - ts)), 0.0)
-        self.report.max_disorder_ms = max(self.report.max_disorder_ms, worst)
-        self.newest = max(self.newest, float(running[-1]))
-
-    def witness_before(self, witnesses: list[Witness], file: float, position: float) -> list[Witness]:
-        """See the witnesses lying before (file, position); return the rest."""
-        taken = 0
-        for witness in witnesses:
-            if (witness.file, witness.position) >= (file, position):
-                break
-            self.see(np.array([witness.ts]))
-            taken += 1
-        return witnesses[taken:]
 
 
 class _FileReader:

@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, NamedTuple
 
+import numpy as np
+
 from .jsonline import as_number, parse_line
 from .report import WindowRead
 from .schema import MAX_ABS_TS_MS
@@ -66,6 +68,50 @@ class WindowPlan:
     spans: list[Span]
     witnesses: list[Witness] = field(default_factory=list)
     window_read: WindowRead | None = None
+
+
+class OrderCheck:
+    """The log's disorder: the most a record trails the newest one before it (ms), over the
+    records read and the planning's witnesses, each seen in log order."""
+
+    def __init__(self, witnesses: list[Witness] = ()):
+        self.newest, self.worst = -math.inf, 0.0
+        self.witnesses = sorted(witnesses)  # those not yet seen
+
+    def see(self, ts: np.ndarray) -> None:
+        if not len(ts):
+            return
+        running = np.maximum.accumulate(ts)
+        self.worst = max(self.worst, float(np.max(np.maximum(running, self.newest) - ts)))
+        self.newest = max(self.newest, float(running[-1]))
+
+    def reading(self, file: int, start: float, stop: float | None = None) -> None:
+        """Before records of files[file] from `start` to `stop` (None: its end) are seen: see the
+        witnesses before them, and drop those among them (they are read anyway)."""
+        self._see_witnesses_before((file, start))
+        end = math.inf if stop is None else stop
+        self.witnesses = [w for w in self.witnesses if not (w.file == file and w.position < end)]
+
+    def finish(self) -> float:
+        self._see_witnesses_before((math.inf, 0))
+        return self.worst
+
+    def _see_witnesses_before(self, place: tuple[float, float]) -> None:
+        while self.witnesses and (self.witnesses[0].file, self.witnesses[0].position) < place:
+            self.see(np.array([self.witnesses.pop(0).ts]))
+
+
+def whole_read_instead(planned: WindowRead, disorder_ms: float) -> WindowRead:
+    """What to report when the log broke the bound, so every line was read after all."""
+    bound = planned.disorder_bound_ms
+    return WindowRead(
+        bound,
+        bytes_read=planned.bytes_read + planned.bytes_skipped,
+        fell_back=(
+            f"a record trails an earlier one by {disorder_ms / 1000:,.1f} s, more than the "
+            f"{bound / 1000:,.0f} s a partial read relies on: the whole log was read"
+        ),
+    )
 
 
 def plan_window(files: list[Path], window: tuple[float, float], bound_ms: float) -> WindowPlan:
