@@ -260,15 +260,18 @@ def _progress_of(progress: Progress | None, index: int, count: int) -> Progress 
 
 
 def _grown_from(old: _Part, stream, size: int) -> bool:
-    """Whether the open file still holds what `old` read, so reading on from old.end is right."""
-    if size < old.end:
-        return False
+    """Whether the open file still holds what `old` read, so reading on from old.end is right.
+    Leaves the stream at old.end."""
+    return size >= old.end and _hashes(stream, old.end) == (old.head_hash, old.seam_hash)
+
+
+def _hashes(stream, end: int) -> tuple[bytes, bytes]:
+    """Hashes of the file's first bytes and of the bytes just before `end`; the stream is left at `end`."""
     stream.seek(0)
-    if _hash(stream.read(min(HASHED_BYTES, old.end))) != old.head_hash:
-        return False
-    seam = max(old.end - HASHED_BYTES, 0)
+    head = _hash(stream.read(min(HASHED_BYTES, end)))
+    seam = max(end - HASHED_BYTES, 0)
     stream.seek(seam)
-    return _hash(stream.read(old.end - seam)) == old.seam_hash  # leaves the stream at old.end
+    return head, _hash(stream.read(end - seam))
 
 
 def _read(path: Path, stream, stat: os.stat_result, old: _Part | None, progress: Progress | None, start: int = 0) -> _Update:
@@ -278,13 +281,9 @@ def _read(path: Path, stream, stat: os.stat_result, old: _Part | None, progress:
     new = read_range(path, start, first_line, stream, progress)
     report = _joined(_renamed(old, path).report, new.report) if old else new.report
     rest, rest_report = read_rest(path, new.rest, new.next_line)
-    stream.seek(0)
-    head = stream.read(min(HASHED_BYTES, new.end))
-    seam = max(new.end - HASHED_BYTES, 0)
-    stream.seek(seam)
     part = _Part(
         path, stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns, old.start if old else start,
-        _hash(head), _hash(stream.read(new.end - seam)), new.end, new.next_line,
+        *_hashes(stream, new.end), new.end, new.next_line,
         (old.rows if old else 0) + len(new.frame), report, len(rest), rest_report, len(new.rest), _hash(new.rest),
     )
     return _Update(part, old, new.frame, rest)

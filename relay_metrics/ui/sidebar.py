@@ -154,8 +154,12 @@ def _dates_asked(zone: str) -> tuple[date, date]:
         linked = []
     if len(linked) == 2:
         return linked[0], linked[1]
+    return st.session_state.get("_last_range", _default_range(zone))
+
+
+def _default_range(zone: str) -> tuple[date, date]:
     today = today_in(zone)
-    return st.session_state.get("_last_range", (today - timedelta(days=DEFAULT_DAYS - 1), today))
+    return today - timedelta(days=DEFAULT_DAYS - 1), today
 
 
 def _needed_window(dates: tuple[date, date], zone: str) -> tuple[float, float]:
@@ -165,8 +169,7 @@ def _needed_window(dates: tuple[date, date], zone: str) -> tuple[float, float]:
 
 
 def _date_section(frame: pd.DataFrame, first_ts: float | None, zone: str, notices: list[str]) -> tuple[date, date]:
-    today = today_in(zone)
-    default = (today - timedelta(days=DEFAULT_DAYS - 1), today)
+    default = _default_range(zone)
     first = last = None
     if len(frame):
         ts = frame["ts"].to_numpy()
