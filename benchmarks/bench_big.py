@@ -22,8 +22,15 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "relay-metrics" / "bench"
-PAGES = ["streamlit_app.py", "pages/1_Profitability.py", "pages/2_Tiers.py", "pages/3_Models.py",
-         "pages/4_Installs.py", "pages/5_Traffic.py", "pages/6_Data_quality.py"]
+PAGES = [
+    "pages/0_Overview.py",
+    "pages/1_Profitability.py",
+    "pages/2_Tiers.py",
+    "pages/3_Models.py",
+    "pages/4_Installs.py",
+    "pages/5_Traffic.py",
+    "pages/6_Data_quality.py",
+]
 
 ALL_PAGES = """
 import os, sys, time
@@ -44,8 +51,9 @@ print("first", first, *[f"{{p}}={{s:.2f}}" for p, s in times.items()])
 def run_measured(args: list[str], env: dict | None = None) -> tuple[float, float, str]:
     """Wall seconds, peak RSS in MB and stdout of one child process."""
     started = time.perf_counter()
-    process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=REPO,
-                               env={**os.environ, **(env or {})})
+    process = subprocess.Popen(
+        args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=REPO, env={**os.environ, **(env or {})}
+    )
     _, status, usage = os.wait4(process.pid, 0)
     wall = time.perf_counter() - started
     out, err = process.stdout.read().decode(), process.stderr.read().decode()
@@ -61,8 +69,26 @@ def demo_log(rows: int, days: int) -> Path:
     path = CACHE / f"big-{rows}-{days}d-{end_ms}" / "relay-calls.ndjson"
     if not path.exists():
         print(f"writing a {rows:,}-row demo log ...", file=sys.stderr)
-        subprocess.run([sys.executable, "-m", "relay_metrics", "demo", "--rows", str(rows), "--days", str(days),
-                        "--seed", "3", "--end-ms", str(end_ms), "--out", str(path)], cwd=REPO, check=True)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "relay_metrics",
+                "demo",
+                "--rows",
+                str(rows),
+                "--days",
+                str(days),
+                "--seed",
+                "3",
+                "--end-ms",
+                str(end_ms),
+                "--out",
+                str(path),
+            ],
+            cwd=REPO,
+            check=True,
+        )
     return path
 
 
@@ -73,9 +99,22 @@ def whale_log(calls: int) -> Path:
         now = int(time.time() * 1000)
         with open(path, "w") as out:
             for i in range(calls):
-                out.write(json.dumps({"ts": now - i * 1000, "install_id": "whale", "tier": "max", "model": "m",
-                                      "status": "success", "cost_usd": 0.001, "duration_ms": 900, "job_id": f"j{i // 2}"},
-                                     separators=(",", ":")) + "\n")
+                out.write(
+                    json.dumps(
+                        {
+                            "ts": now - i * 1000,
+                            "install_id": "whale",
+                            "tier": "max",
+                            "model": "m",
+                            "status": "success",
+                            "cost_usd": 0.001,
+                            "duration_ms": 900,
+                            "job_id": f"j{i // 2}",
+                        },
+                        separators=(",", ":"),
+                    )
+                    + "\n"
+                )
     return path
 
 
@@ -123,7 +162,9 @@ def main() -> None:
 
     big = demo_log(args.rows, args.days)
     print("\n| measurement | wall s | peak MB |\n|---|---:|---:|")
-    wall, peak, _ = run_measured([sys.executable, "-m", "relay_metrics", "summary", str(big), "--all", "--format", "json"])
+    wall, peak, _ = run_measured(
+        [sys.executable, "-m", "relay_metrics", "summary", str(big), "--all", "--format", "json"]
+    )
     print(f"| `summary --all` on {args.rows:,} rows ({big.stat().st_size / 1e9:.2f} GB) | {wall:.1f} | {peak:,.0f} |")
     script = ALL_PAGES.format(repo=str(REPO), app=str(REPO / "streamlit_app.py"), pages=PAGES)
     wall, peak, out = run_measured([sys.executable, "-c", script], env={"RELAY_METRICS_LOG": str(big)})
@@ -131,7 +172,9 @@ def main() -> None:
     print(f"\n    {out.strip()}\n", file=sys.stderr)
 
     whale = whale_log(args.whale)
-    wall, peak, out = run_measured([sys.executable, "-m", "relay_metrics", "summary", str(whale), "--all", "--format", "json"])
+    wall, peak, out = run_measured(
+        [sys.executable, "-m", "relay_metrics", "summary", str(whale), "--all", "--format", "json"]
+    )
     calls = json.loads(out)["by_install"][0]["calls"]
     print(f"| one install with {calls:,} calls, `summary --all` | {wall:.1f} | {peak:,.0f} |")
 

@@ -125,7 +125,9 @@ def measure(command: list[str]) -> Run:
         child.returncode = os.waitstatus_to_exitcode(status)  # reaped here; Popen must not wait again
         if child.returncode != 0:
             err.seek(0)
-            raise BenchError(f"{' '.join(command[:3])} ... exited {child.returncode}: {err.read().decode(errors='replace')[-2000:]}")
+            raise BenchError(
+                f"{' '.join(command[:3])} ... exited {child.returncode}: {err.read().decode(errors='replace')[-2000:]}"
+            )
         out.seek(0)
         return Run(wall, usage.ru_maxrss / 1024, out.read())  # Linux reports ru_maxrss in KiB
 
@@ -134,12 +136,12 @@ def phases(log: Path) -> dict[str, float]:
     """Seconds per phase of our summary, in this (fresh) process."""
     start = time.perf_counter()
     import pandas  # noqa: F401
-    import pyarrow  # noqa: F401
+    import pyarrow
     import pyarrow.json  # noqa: F401
 
     imported = time.perf_counter()
-    from relay_metrics.figures import aggregate
-    from relay_metrics.loader import load_log
+    from relay_metrics.ingest.loader import load_log
+    from relay_metrics.metrics.figures import aggregate
 
     ours = time.perf_counter()
     frame = load_log(log).frame
@@ -159,8 +161,10 @@ def print_report(
 ) -> None:
     load = ", ".join(f"{x:.2f}" for x in load_before)
     runs = len(next(iter(results.values())))
-    print(f"{rows:,} rows, {log.stat().st_size / 1e6:.0f} MB, {os.cpu_count()} CPUs, "
-          f"median of {runs} runs, load average before the runs {load}\n")
+    print(
+        f"{rows:,} rows, {log.stat().st_size / 1e6:.0f} MB, {os.cpu_count()} CPUs, "
+        f"median of {runs} runs, load average before the runs {load}\n"
+    )
     if load_before[0] > 0.5:
         print("(The machine was busy before the runs: both tools are slower than when idle.)\n")
     reference = results["reference (node)"]
@@ -177,7 +181,9 @@ def print_report(
             continue
         time_mark = "PASS" if time_ratio <= TIME_TARGET else "MISS"
         memory_mark = "PASS" if memory_ratio <= MEMORY_TARGET else "MISS"
-        print(f"| {name} | {wall:.2f} | {peak:.0f} | {time_ratio:.2f}x ({time_mark}) | {memory_ratio:.2f}x ({memory_mark}) |")
+        print(
+            f"| {name} | {wall:.2f} | {peak:.0f} | {time_ratio:.2f}x ({time_mark}) | {memory_ratio:.2f}x ({memory_mark}) |"
+        )
     print(f"\nTargets: time <= {TIME_TARGET}x and peak memory <= {MEMORY_TARGET}x the reference's.\n")
     print("Our phases, in one fresh process:\n")
     print("| phase | s |")

@@ -75,8 +75,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         full = demo_log(args.rows + args.new_lines, REFRESH_DAYS)
         first = first_lines(full, args.rows)
-        print(f"{os.cpu_count()} CPUs, load average before the runs {load}; times are medians of "
-              f"{args.runs} run{'s' * (args.runs > 1)}, peak MB the largest of them.")
+        print(
+            f"{os.cpu_count()} CPUs, load average before the runs {load}; times are medians of "
+            f"{args.runs} run{'s' * (args.runs > 1)}, peak MB the largest of them."
+        )
         refresh_section(full, first, args.rows, args.new_lines, args.runs)
         if not args.skip_big:
             window_section(demo_log(args.big_rows, args.days), args.big_rows, args.days, args.runs)
@@ -89,12 +91,30 @@ def main(argv: list[str] | None = None) -> int:
 
 # --- the logs -------------------------------------------------------------------------------
 
+
 def demo_log(rows: int, days: int) -> Path:
     path = CACHE / f"scale-rows{rows}-days{days}-seed{SEED}-end{END_MS}" / "relay-calls.ndjson"
     if not path.exists():  # the demo writes a temporary name and renames it: never half a log
         print(f"writing a {rows:,}-row, {days}-day demo log (once) ...", file=sys.stderr)
-        measure([sys.executable, "-m", "relay_metrics", "demo", "--rows", str(rows), "--days", str(days),
-                 "--seed", str(SEED), "--end-ms", str(END_MS), "--out", str(path), "--force"])
+        measure(
+            [
+                sys.executable,
+                "-m",
+                "relay_metrics",
+                "demo",
+                "--rows",
+                str(rows),
+                "--days",
+                str(days),
+                "--seed",
+                str(SEED),
+                "--end-ms",
+                str(END_MS),
+                "--out",
+                str(path),
+                "--force",
+            ]
+        )
     return path
 
 
@@ -122,24 +142,32 @@ def child(task: dict) -> tuple[Run, dict]:
 
 # --- the sections ---------------------------------------------------------------------------
 
+
 def refresh_section(full: Path, first: Path, rows: int, new_lines: int, runs: int) -> None:
     warm(full)
     results = [child({"do": "refresh", "full": str(full), "first": str(first)}) for _ in range(runs)]
     cold = statistics.median(r["cold_s"] for _, r in results)
     refresh = statistics.median(r["refresh_s"] for _, r in results)
     appended = results[0][1]["bytes"]
-    wrong = [f"rows {r['rows_before']:,} -> {r['rows_after']:,}, bytes_parsed {r['bytes_parsed']:,} of {r['bytes']:,}"
-             for _, r in results
-             if r["rows_after"] - r["rows_before"] != new_lines or r["bytes_parsed"] != r["bytes"]]
+    wrong = [
+        f"rows {r['rows_before']:,} -> {r['rows_after']:,}, bytes_parsed {r['bytes_parsed']:,} of {r['bytes']:,}"
+        for _, r in results
+        if r["rows_after"] - r["rows_before"] != new_lines or r["bytes_parsed"] != r["bytes"]
+    ]
     share = refresh / cold
     print(f"\n### 1. Refresh: {new_lines:,} lines appended to a {rows:,}-row log\n")
     print("| `LiveLog.refresh()` | s |\n|---|---:|")
     print(f"| cold: {rows:,} rows ({size(first)}) | {secs(cold)} |")
     print(f"| incremental: {new_lines:,} lines ({size(appended)}) appended | {secs(refresh)} |")
     print(f"| **refresh / cold** (target <= {REFRESH_TARGET:.0%}) | **{share:.1%} {mark(share <= REFRESH_TARGET)}** |")
-    print(f"\nChild peak {max(run.peak_mb for run, _ in results):,.0f} MB. "
-          + (f"Every run: the frame grew by exactly {new_lines:,} rows and bytes_parsed = the {appended:,} bytes appended."
-             if not wrong else f"WRONG: {'; '.join(wrong)} (expected +{new_lines:,} rows, every appended byte)."))
+    print(
+        f"\nChild peak {max(run.peak_mb for run, _ in results):,.0f} MB. "
+        + (
+            f"Every run: the frame grew by exactly {new_lines:,} rows and bytes_parsed = the {appended:,} bytes appended."
+            if not wrong
+            else f"WRONG: {'; '.join(wrong)} (expected +{new_lines:,} rows, every appended byte)."
+        )
+    )
 
 
 def window_section(big: Path, rows: int, days: int, runs: int) -> None:
@@ -156,25 +184,37 @@ def window_section(big: Path, rows: int, days: int, runs: int) -> None:
     print(f"\n### 2. Window: the last 7 days of a {rows:,}-row, {days}-day log ({size(big)})\n")
     print("| `load_log`, fresh process | load s | wall s | peak MB | rows | read / skipped | fell back |")
     print("|---|---:|---:|---:|---:|---|---|")
-    print(f"| whole log | {secs(a['load_s'])} | {secs(a['wall_s'])} | {a['peak_mb']:,.0f} | {whole[-1][1]['rows']:,} "
-          f"| {size(big.stat().st_size)} / 0 | - |")
-    print(f"| `since` = end - 7 days | {secs(b['load_s'])} | {secs(b['wall_s'])} | {b['peak_mb']:,.0f} | {last['rows']:,} "
-          f"| {size(last['bytes_read'])} / {size(last['bytes_skipped'])} | {last['fell_back'] or 'no'} |")
-    print(f"| **window / whole** (target <= {WINDOW_TARGET:.0%} of the load time) | **{share:.1%} "
-          f"{mark(share <= WINDOW_TARGET)}** | {b['wall_s'] / a['wall_s']:.1%} | {b['peak_mb'] / a['peak_mb']:.1%} | | | |")
+    print(
+        f"| whole log | {secs(a['load_s'])} | {secs(a['wall_s'])} | {a['peak_mb']:,.0f} | {whole[-1][1]['rows']:,} "
+        f"| {size(big.stat().st_size)} / 0 | - |"
+    )
+    print(
+        f"| `since` = end - 7 days | {secs(b['load_s'])} | {secs(b['wall_s'])} | {b['peak_mb']:,.0f} | {last['rows']:,} "
+        f"| {size(last['bytes_read'])} / {size(last['bytes_skipped'])} | {last['fell_back'] or 'no'} |"
+    )
+    print(
+        f"| **window / whole** (target <= {WINDOW_TARGET:.0%} of the load time) | **{share:.1%} "
+        f"{mark(share <= WINDOW_TARGET)}** | {b['wall_s'] / a['wall_s']:.1%} | {b['peak_mb'] / a['peak_mb']:.1%} | | | |"
+    )
     for days_shown in (7, 30):  # the app's live log for an N-day range ending now
         floor = END_MS - APP_REACH * 2 * days_shown * DAY_MS
         results = [child({"do": "app", "log": str(big), "since": floor}) for _ in range(runs)]
         app, read = summarized(results), results[-1][1]
-        print(f"| app, {days_shown}-day range: `LiveLog` from {APP_REACH * 2 * days_shown:.0f} days back | {secs(app['load_s'])} "
-              f"| {secs(app['wall_s'])} | {app['peak_mb']:,.0f} | {read['rows']:,} "
-              f"| {size(read['bytes_read'])} / {size(read['bytes_skipped'])} | {app['load_s'] / a['load_s']:.1%} of whole's time |")
+        print(
+            f"| app, {days_shown}-day range: `LiveLog` from {APP_REACH * 2 * days_shown:.0f} days back | {secs(app['load_s'])} "
+            f"| {secs(app['wall_s'])} | {app['peak_mb']:,.0f} | {read['rows']:,} "
+            f"| {size(read['bytes_read'])} / {size(read['bytes_skipped'])} | {app['load_s'] / a['load_s']:.1%} of whole's time |"
+        )
     same = all(r["rows"] == expected for _, r in window)
-    print(f"\nThe app reads back twice the range (the Overview compares with the period before), and half again "
-          f"so a slightly wider range needs no new read: {APP_REACH * 2:.0f}x the range's days.")
-    print(f"\nLoad s is timed inside the child around the call; wall s includes starting Python and the imports. "
-          f"The window's rows {'equal' if same else 'DIFFER FROM'} the whole read's {expected:,} rows with ts >= since; "
-          f"largest ts disorder seen {last['max_disorder_ms'] / 1000:,.1f} s.")
+    print(
+        f"\nThe app reads back twice the range (the Overview compares with the period before), and half again "
+        f"so a slightly wider range needs no new read: {APP_REACH * 2:.0f}x the range's days."
+    )
+    print(
+        f"\nLoad s is timed inside the child around the call; wall s includes starting Python and the imports. "
+        f"The window's rows {'equal' if same else 'DIFFER FROM'} the whole read's {expected:,} rows with ts >= since; "
+        f"largest ts disorder seen {last['max_disorder_ms'] / 1000:,.1f} s."
+    )
 
 
 def cold_section(first: Path, rows: int, runs: int) -> None:
@@ -182,26 +222,33 @@ def cold_section(first: Path, rows: int, runs: int) -> None:
     loads, summaries = [], []
     for _ in range(runs):
         loads.append(child({"do": "load", "log": str(first)}))
-        summaries.append((measure([sys.executable, "-m", "relay_metrics", "summary", str(first), "--all",
-                                   "--format", "json"]), {}))
+        summaries.append(
+            (measure([sys.executable, "-m", "relay_metrics", "summary", str(first), "--all", "--format", "json"]), {})
+        )
     a, s = summarized(loads), summarized(summaries)
     comparable = rows == EARLIER_ROWS
     print(f"\n### 3. Cold load of the {rows:,}-row log ({size(first)})\n")
-    print(f"| fresh process | load s | wall s | peak MB | vs {EARLIER_S} s / {EARLIER_MB} MB (bench_load.py), "
-          f"{NOISE:.0%} allowed for noise |")
+    print(
+        f"| fresh process | load s | wall s | peak MB | vs {EARLIER_S} s / {EARLIER_MB} MB (bench_load.py), "
+        f"{NOISE:.0%} allowed for noise |"
+    )
     print("|---|---:|---:|---:|---|")
     for name, m in (("`load_log`", a), ("`summary --all --format json`", s)):
         held = m["wall_s"] <= EARLIER_S * (1 + NOISE) and m["peak_mb"] <= EARLIER_MB * (1 + NOISE)
         verdict = ("no regression" if held else "REGRESSED") if comparable else f"n/a at {rows:,} rows"
         load_s = secs(m["load_s"]) if "load_s" in m else "-"
         print(f"| {name} | {load_s} | {secs(m['wall_s'])} | {m['peak_mb']:,.0f} | {verdict} |")
-    print(f"\nThe earlier figure is the wall time and peak of `summary --all` on {EARLIER_ROWS:,} rows "
-          f"(a log of its own, same shape); `load_log` alone does less.")
+    print(
+        f"\nThe earlier figure is the wall time and peak of `summary --all` on {EARLIER_ROWS:,} rows "
+        f"(a log of its own, same shape); `load_log` alone does less."
+    )
 
 
 def summarized(results: list[tuple[Run, dict]]) -> dict[str, float]:
-    out = {"wall_s": statistics.median(run.wall_s for run, _ in results),
-           "peak_mb": max(run.peak_mb for run, _ in results)}
+    out = {
+        "wall_s": statistics.median(run.wall_s for run, _ in results),
+        "peak_mb": max(run.peak_mb for run, _ in results),
+    }
     if all("load_s" in r for _, r in results):
         out["load_s"] = statistics.median(r["load_s"] for _, r in results)
     return out
@@ -222,6 +269,7 @@ def size(path_or_bytes: Path | int) -> str:
 
 # --- the children: each prints one JSON object ----------------------------------------------
 
+
 def child_first(full: str, out: str, rows: int, **_) -> dict:
     out_path = Path(out)
     out_path.parent.mkdir(parents=True, exist_ok=True)
@@ -239,7 +287,7 @@ def child_first(full: str, out: str, rows: int, **_) -> dict:
 
 
 def child_refresh(full: str, first: str, **_) -> dict:
-    from relay_metrics.live import LiveLog
+    from relay_metrics.ingest.live import LiveLog
 
     CACHE.mkdir(parents=True, exist_ok=True)  # beside the logs: the same disk, not a tmpfs
     with tempfile.TemporaryDirectory(prefix="refresh-", dir=CACHE) as directory:
@@ -257,34 +305,51 @@ def child_refresh(full: str, first: str, **_) -> dict:
         started = time.perf_counter()
         after = live.refresh()
         refresh = time.perf_counter() - started
-        return {"cold_s": cold, "refresh_s": refresh, "bytes": len(tail), "bytes_parsed": live.bytes_parsed,
-                "rows_before": len(before.frame), "rows_after": len(after.frame)}
+        return {
+            "cold_s": cold,
+            "refresh_s": refresh,
+            "bytes": len(tail),
+            "bytes_parsed": live.bytes_parsed,
+            "rows_before": len(before.frame),
+            "rows_after": len(after.frame),
+        }
 
 
 def child_load(log: str, since: float | None = None, count_since: float | None = None, **_) -> dict:
-    from relay_metrics.loader import load_log
+    from relay_metrics.ingest.loader import load_log
 
     started = time.perf_counter()
     loaded = load_log(log, since_ms=since)
-    out = {"load_s": time.perf_counter() - started, "rows": len(loaded.frame),
-           "max_disorder_ms": loaded.report.max_disorder_ms}
+    out = {
+        "load_s": time.perf_counter() - started,
+        "rows": len(loaded.frame),
+        "max_disorder_ms": loaded.report.max_disorder_ms,
+    }
     read = loaded.report.window_read
     if read is not None:
-        out.update(bytes_read=read.bytes_read, bytes_skipped=read.bytes_skipped,
-                   files_skipped=len(read.files_skipped), fell_back=read.fell_back)
+        out.update(
+            bytes_read=read.bytes_read,
+            bytes_skipped=read.bytes_skipped,
+            files_skipped=len(read.files_skipped),
+            fell_back=read.fell_back,
+        )
     if count_since is not None:  # after the timing: what the window must hold
         out["rows_since"] = int((loaded.frame["ts"] >= count_since).sum())
     return out
 
 
 def child_app(log: str, since: float, **_) -> dict:
-    from relay_metrics.live import LiveLog
+    from relay_metrics.ingest.live import LiveLog
 
     started = time.perf_counter()
     loaded = LiveLog(log, since).refresh()
     read = loaded.report.window_read
-    return {"load_s": time.perf_counter() - started, "rows": len(loaded.frame),
-            "bytes_read": read.bytes_read, "bytes_skipped": read.bytes_skipped}
+    return {
+        "load_s": time.perf_counter() - started,
+        "rows": len(loaded.frame),
+        "bytes_read": read.bytes_read,
+        "bytes_skipped": read.bytes_skipped,
+    }
 
 
 CHILDREN = {"first": child_first, "refresh": child_refresh, "load": child_load, "app": child_app}

@@ -2,9 +2,10 @@
 
 import streamlit as st
 
-from relay_metrics import charts, profit
-from relay_metrics.export import visible
-from relay_metrics.ui import page, prices
+from relay_metrics.app import page, prices
+from relay_metrics.metrics import profit
+from relay_metrics.output import charts
+from relay_metrics.output.export import visible
 
 HOW = """
 - Each install is attributed wholly to its **latest tier in the selected range** and counts as an
@@ -30,15 +31,19 @@ if error:
     st.stop()
 ignored = [name for name in view.filters.narrowed_fields() if name != "tier"]
 if ignored:
-    st.caption("Margins ignore the " + ", ".join(ignored) + " filter(s): revenue can't be split that way. "
-               "Unit economics below follow every filter.")
+    st.caption(
+        "Margins ignore the " + ", ".join(ignored) + " filter(s): revenue can't be split that way. "
+        "Unit economics below follow every filter."
+    )
 if prices.is_what_if():
     st.caption("What-if prices are in force (see below); they apply on every page until reset.")
 page.require_rows(view)
 
 result = prices.view_margins(view, pricing)
 if result.unpriced_tiers:
-    st.warning(f"{len(result.unpriced_tiers)} tier(s) in the log have no price in {pricing.source}; they count as free.")
+    st.warning(
+        f"{len(result.unpriced_tiers)} tier(s) in the log have no price in {pricing.source}; they count as free."
+    )
 
 page.margin_cards(result.total)
 
@@ -50,8 +55,12 @@ with numbers:
 
 st.subheader("By install")
 losers = profit.loss_makers(result)
-st.text("\n".join(f"{row.losing:,} of {row.installs:,} {visible(row.tier)} installs cost more than they pay"
-                  for row in losers.itertuples()))
+st.text(
+    "\n".join(
+        f"{row.losing:,} of {row.installs:,} {visible(row.tier)} installs cost more than they pay"
+        for row in losers.itertuples()
+    )
+)
 chart, numbers = st.columns([2, 3])
 chart.altair_chart(charts.install_cost_chart(profit.cost_per_install_month(result)), width="stretch")
 with numbers:
@@ -61,11 +70,18 @@ st.subheader("Unit economics")
 jobs = profit.job_costs(view.frame)
 unit = profit.unit_economics(view.frame, jobs)
 cards = st.columns(4)
-cards[0].metric("Cost per summary job", "–" if unit["cost_per_job_usd"] is None else f"${unit['cost_per_job_usd']:.4f}",
-                help="Transcribe + analyze calls joined by job_id.")
-cards[1].metric("p50 / p95 per job", "–" if unit["p50_job_cost_usd"] is None
-                else f"${unit['p50_job_cost_usd']:.4f} / ${unit['p95_job_cost_usd']:.4f}")
-cards[2].metric("Cost per credit charged", "–" if unit["cost_per_credit_usd"] is None else f"${unit['cost_per_credit_usd']:.4f}")
+cards[0].metric(
+    "Cost per summary job",
+    "–" if unit["cost_per_job_usd"] is None else f"${unit['cost_per_job_usd']:.4f}",
+    help="Transcribe + analyze calls joined by job_id.",
+)
+cards[1].metric(
+    "p50 / p95 per job",
+    "–" if unit["p50_job_cost_usd"] is None else f"${unit['p50_job_cost_usd']:.4f} / ${unit['p95_job_cost_usd']:.4f}",
+)
+cards[2].metric(
+    "Cost per credit charged", "–" if unit["cost_per_credit_usd"] is None else f"${unit['cost_per_credit_usd']:.4f}"
+)
 cards[3].metric("Spent on errors / refusals", f"${unit['error_cost_usd']:,.2f} / ${unit['refused_cost_usd']:,.2f}")
 left, right = st.columns(2)
 with left:

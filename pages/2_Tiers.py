@@ -2,8 +2,9 @@
 
 import streamlit as st
 
-from relay_metrics import breakdowns, charts
-from relay_metrics.ui import page
+from relay_metrics.app import page
+from relay_metrics.metrics import breakdowns
+from relay_metrics.output import charts
 
 view = page.start("Tiers")
 page.require_rows(view)

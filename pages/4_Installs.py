@@ -2,15 +2,18 @@
 
 import streamlit as st
 
-from relay_metrics import breakdowns, charts
-from relay_metrics.export import visible
-from relay_metrics.ui import page
+from relay_metrics.app import page
+from relay_metrics.metrics import breakdowns
+from relay_metrics.output import charts
+from relay_metrics.output.export import visible
 
 view = page.start("Installs")
 page.require_rows(view)
 
 controls = st.columns([1, 2])
-top = controls[0].number_input("How many installs", min_value=1, max_value=10_000, value=20, step=10, key="installs_top")
+top = controls[0].number_input(
+    "How many installs", min_value=1, max_value=10_000, value=20, step=10, key="installs_top"
+)
 prefix = controls[1].text_input("Install id starts with", key="installs_prefix", placeholder="e.g. 3fa9")
 installs = breakdowns.installs_table(view.frame, top=int(top), prefix=prefix)
 st.subheader("Top installs by spend")

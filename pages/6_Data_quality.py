@@ -2,9 +2,9 @@
 
 import streamlit as st
 
-from relay_metrics import breakdowns
-from relay_metrics.pushdown import DISORDER_BOUND_MS
-from relay_metrics.ui import page
+from relay_metrics.app import page
+from relay_metrics.ingest.pushdown import DISORDER_BOUND_MS
+from relay_metrics.metrics import breakdowns
 
 view = page.start("Data quality")
 report = view.log.report

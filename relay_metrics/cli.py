@@ -14,15 +14,12 @@ import sys
 import time
 from pathlib import Path
 
-from . import figures
-from .filters import Filters, apply_filters
-from .pricing import PRICING_ENV, PricingError, load_pricing, pricing_path
-from .sources import LogSourceError
-from .textable import printable, render_tables
-from .timewindow import BadTime, Window, resolve_window
-
-DEFAULT_LOG = "/data/relay-calls.ndjson"  # where the relay writes by default
-LOG_ENV = "RELAY_METRICS_LOG"
+from relay_metrics.ingest.sources import DEFAULT_LOG, LOG_ENV, LogSourceError
+from relay_metrics.metrics import figures
+from relay_metrics.metrics.filters import Filters, apply_filters
+from relay_metrics.metrics.pricing import PRICING_ENV, PricingError, load_pricing, pricing_path
+from relay_metrics.metrics.timewindow import BadTime, Window, resolve_window
+from relay_metrics.output.textable import printable, render_tables
 
 
 class CommandError(Exception):
@@ -57,7 +54,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     margins = commands.add_parser("margins", help="revenue, cost and margin by tier and install")
     _add_log_arguments(margins)
-    margins.add_argument("--pricing", metavar="FILE", help=f"pricing file (default: ${PRICING_ENV}, else pricing.toml)")
+    margins.add_argument(
+        "--pricing",
+        metavar="FILE",
+        help=f"pricing file (default: ${PRICING_ENV}, else the package's example pricing.toml)",
+    )
     margins.set_defaults(run=run_margins)
 
     demo = commands.add_parser("demo", help="write a realistic, deterministic demo log")
@@ -113,7 +114,7 @@ def window_of(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Wind
 
 
 def read_log(args: argparse.Namespace, window: Window):
-    from .loader import (
+    from relay_metrics.ingest.loader import (
         load_log,  # pandas and pyarrow load only for commands that read a log
     )
 
@@ -154,7 +155,7 @@ def run_summary(args: argparse.Namespace, parser: argparse.ArgumentParser) -> in
 
 
 def run_margins(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    from .profit import margins, window_days
+    from relay_metrics.metrics.profit import margins, window_days
 
     try:
         pricing = load_pricing(pricing_path(args.pricing))
@@ -171,13 +172,15 @@ def run_margins(args: argparse.Namespace, parser: argparse.ArgumentParser) -> in
         days = window_days(window.since_ms, until_ms)
     result = margins(frame, pricing, days, tuple(args.tier) if args.tier else None)
     for tier in result.unpriced_tiers:
-        print(f"relay-metrics: warning: tier {printable(tier)!r} is not in {pricing.source}; priced at 0", file=sys.stderr)
+        print(
+            f"relay-metrics: warning: tier {printable(tier)!r} is not in {pricing.source}; priced at 0", file=sys.stderr
+        )
     emit(result.to_dict(), args.format)
     return 0
 
 
 def run_demo(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    from .demo import write_demo_log
+    from relay_metrics.demo import write_demo_log
 
     out = Path(args.out)
     if out.exists() and not args.force:

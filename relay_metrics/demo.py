@@ -47,6 +47,7 @@ rounded *down* to the whole hour, so runs within the same clock hour agree as we
 
 from __future__ import annotations
 
+import contextlib
 import operator
 import os
 import time
@@ -55,10 +56,11 @@ from collections.abc import Iterator
 import numpy as np
 import orjson
 
+from relay_metrics.metrics.zones import MS_PER_DAY
+
 __all__ = ["MAX_DISORDER_MS", "generate_demo_lines", "write_demo_log"]
 
 HOUR_MS = 3_600_000
-DAY_MS = 86_400_000
 
 # The relay gives up on a call after this long, so no duration_ms exceeds it.
 RELAY_TIMEOUT_MS = 90_000
@@ -108,12 +110,8 @@ _THINK_MEDIAN_TRANSCRIBE = np.array([350.0, 900.0, 200.0, 0.0])
 _THINK_MEDIAN_ANALYZE = np.array([1500.0, 2200.0, 1200.0, 0.0])
 
 # Model mix per tier (rows: core, pro, max; columns: the four Gemini models).
-_MIX_TRANSCRIBE = np.array(
-    [[0.45, 0.00, 0.25, 0.30], [0.70, 0.05, 0.17, 0.08], [0.62, 0.28, 0.10, 0.00]]
-)
-_MIX_ANALYZE = np.array(
-    [[0.55, 0.00, 0.25, 0.20], [0.62, 0.20, 0.13, 0.05], [0.40, 0.55, 0.05, 0.00]]
-)
+_MIX_TRANSCRIBE = np.array([[0.45, 0.00, 0.25, 0.30], [0.70, 0.05, 0.17, 0.08], [0.62, 0.28, 0.10, 0.00]])
+_MIX_ANALYZE = np.array([[0.55, 0.00, 0.25, 0.20], [0.62, 0.20, 0.13, 0.05], [0.40, 0.55, 0.05, 0.00]])
 # By the end of the window this share of would-be gemini-2.5-flash calls use 3-flash.
 _MIGRATION = 0.5
 
@@ -126,8 +124,32 @@ _TZ_OFFSETS = np.array([-8, -7, -6, -5, -3, 0, 1, 2, 5, 8, 9, 10])
 _TZ_SHARES = np.array([0.14, 0.05, 0.11, 0.20, 0.03, 0.10, 0.20, 0.06, 0.03, 0.03, 0.03, 0.02])
 # Relative call rate by local hour of day.
 _LOCAL_HOUR_PROFILE = np.array(
-    [0.22, 0.13, 0.08, 0.06, 0.06, 0.10, 0.25, 0.55, 0.95, 1.30, 1.45, 1.40,
-     1.15, 1.30, 1.45, 1.40, 1.25, 1.00, 0.75, 0.60, 0.55, 0.50, 0.42, 0.32]
+    [
+        0.22,
+        0.13,
+        0.08,
+        0.06,
+        0.06,
+        0.10,
+        0.25,
+        0.55,
+        0.95,
+        1.30,
+        1.45,
+        1.40,
+        1.15,
+        1.30,
+        1.45,
+        1.40,
+        1.25,
+        1.00,
+        0.75,
+        0.60,
+        0.55,
+        0.50,
+        0.42,
+        0.32,
+    ]
 )
 _WEEKEND_FACTOR = 0.45
 _GROWTH_PER_DAY = 0.006
@@ -151,9 +173,7 @@ def generate_demo_lines(rows: int, days: int, seed: int, end_ms: int | None = No
             yield line.encode()
 
 
-def write_demo_log(
-    path: str | os.PathLike, rows: int, days: int = 30, seed: int = 1, end_ms: int | None = None
-) -> int:
+def write_demo_log(path: str | os.PathLike, rows: int, days: int = 30, seed: int = 1, end_ms: int | None = None) -> int:
     """Write the log to path (creating parent dirs), return rows written.
 
     Same content as `generate_demo_lines(rows, days, seed, end_ms)`. The file is written
@@ -173,10 +193,8 @@ def write_demo_log(
                 written += len(batch)
         os.replace(tmp, path)
     except BaseException:
-        try:
+        with contextlib.suppress(OSError):
             os.unlink(tmp)
-        except OSError:
-            pass
         raise
     return written
 
@@ -200,7 +218,7 @@ def _check_args(rows, days, seed, end_ms) -> tuple[int, int, int, int]:
     if seed < 0:
         raise ValueError(f"seed must be >= 0, got {seed}")
     end_ms = default_end_ms() if end_ms is None else operator.index(end_ms)
-    if end_ms - days * DAY_MS < 0:
+    if end_ms - days * MS_PER_DAY < 0:
         raise ValueError("end_ms - days*86400000 must not be before the epoch")
     return rows, days, seed, end_ms
 
@@ -261,12 +279,12 @@ class _Timeline:
         edges = np.concatenate(([start_ms], np.arange(first, end_ms, HOUR_MS, dtype=np.int64), [end_ms]))
         self.bin_start = edges[:-1].astype(np.float64)
         self.bin_len = np.diff(edges).astype(np.float64)
-        growth = np.exp(_GROWTH_PER_DAY * (self.bin_start - start_ms) / DAY_MS)
+        growth = np.exp(_GROWTH_PER_DAY * (self.bin_start - start_ms) / MS_PER_DAY)
         self.cdfs = []
         for off in _TZ_OFFSETS:
             local = edges[:-1] + int(off) * HOUR_MS
             hour = (local // HOUR_MS) % 24
-            weekday = (local // DAY_MS + 3) % 7  # 1970-01-01 was a Thursday; Monday = 0
+            weekday = (local // MS_PER_DAY + 3) % 7  # 1970-01-01 was a Thursday; Monday = 0
             rate = _LOCAL_HOUR_PROFILE[hour] * np.where(weekday >= 5, _WEEKEND_FACTOR, 1.0)
             mass = np.cumsum(rate * growth * self.bin_len)
             self.cdfs.append(np.concatenate(([0.0], mass / mass[-1])))
@@ -441,12 +459,23 @@ def _transcribes(rng, n, inst: _Installs, timeline: _Timeline, start_ms, span, i
 
     abandoned = rng.random(n) < 0.025
     return {
-        "who": who, "t0": t0, "tier": tier, "incident": incident, "elapsed": elapsed,
-        "audio_min": audio_min, "transcript": transcript, "hardware": hardware,
-        "model": model, "status": status, "error": error,
+        "who": who,
+        "t0": t0,
+        "tier": tier,
+        "incident": incident,
+        "elapsed": elapsed,
+        "audio_min": audio_min,
+        "transcript": transcript,
+        "hardware": hardware,
+        "model": model,
+        "status": status,
+        "error": error,
         "duration": np.maximum(np.rint(duration), 1).astype(np.int64),
-        "input": input_tokens, "output": output_tokens, "thinking": thinking,
-        "has_tokens": has_tokens, "cost": cost,
+        "input": input_tokens,
+        "output": output_tokens,
+        "thinking": thinking,
+        "has_tokens": has_tokens,
+        "cost": cost,
         "paired": (status == S_OK) & ~abandoned,
     }
 
@@ -456,9 +485,7 @@ def _analyzes(rng, jobs: dict):
     tier = jobs["tier"]
     model = _pick_model(rng, tier, _MIX_ANALYZE, jobs["elapsed"])
     input_tokens = jobs["transcript"] + np.rint(_lognormal(rng, 1150.0, 0.15, n)).astype(np.int64)
-    output_tokens = np.rint(
-        _lognormal(rng, 850.0, 0.45, n) * (jobs["audio_min"] / 9.0) ** 0.25
-    ).astype(np.int64) + 20
+    output_tokens = np.rint(_lognormal(rng, 850.0, 0.45, n) * (jobs["audio_min"] / 9.0) ** 0.25).astype(np.int64) + 20
     thinking = _thinking(rng, model, _THINK_MEDIAN_ANALYZE)
     duration = _gemini_duration(rng, model, input_tokens, output_tokens + thinking, 80, 0.3)
 
@@ -479,17 +506,23 @@ def _analyzes(rng, jobs: dict):
     cost = np.where(has_tokens, _gemini_cost(model, input_tokens, output_tokens + thinking, False), 0.0)
     gap = np.clip(_lognormal(rng, 1800.0, 0.9, n), 150, 45_000)
     return {
-        "model": model, "status": status, "error": error,
+        "model": model,
+        "status": status,
+        "error": error,
         "duration": np.maximum(np.rint(duration), 1).astype(np.int64),
-        "input": input_tokens, "output": output_tokens, "thinking": thinking,
-        "has_tokens": has_tokens, "cost": cost, "gap": np.rint(gap).astype(np.int64),
+        "input": input_tokens,
+        "output": output_tokens,
+        "thinking": thinking,
+        "has_tokens": has_tokens,
+        "cost": cost,
+        "gap": np.rint(gap).astype(np.int64),
     }
 
 
 def _columns(rows: int, days: int, seed: int, end_ms: int) -> dict:
     """All records as parallel arrays, already in file order."""
     rng = np.random.default_rng(seed)
-    span = days * DAY_MS
+    span = days * MS_PER_DAY
     start_ms = end_ms - span
     timeline = _Timeline(start_ms, end_ms)
     inst = _Installs(rng, max(5, rows // _ROWS_PER_INSTALL))

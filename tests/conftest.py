@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from relay_metrics.loader import load_log
+from relay_metrics.ingest.loader import load_log
 
 REPO = Path(__file__).resolve().parent.parent
 REFERENCE_MODULE = Path(os.environ.get("RELAY_REFERENCE", REPO.parent / "shared" / "reference" / "audit-log.mjs"))
@@ -66,12 +66,45 @@ H = 3_600_000
 def small(write_log):
     """Five hand-made records covering upgrades, missing and empty keys, and a string cost."""
     path = write_log(
-        record(ts=T0 + 1 * H, install_id="a", tier="core", model="m1", pipeline="transcribe", backend="gemini",
-               status="success", cost_usd=0.10, duration_ms=1000, input_tokens=100, output_tokens=10, job_id="j1"),
-        record(ts=T0 + 2 * H, install_id="a", tier="pro", model="m1", pipeline="analyze", backend="gemini",
-               status="success", cost_usd=0.30, duration_ms=3000, input_tokens=50, thinking_tokens=7, job_id="j1"),
-        record(ts=T0 + 2 * H, install_id="b", model="m2", pipeline="transcribe", backend="hardware",
-               status="error", error="boom", duration_ms=500, job_id=""),
+        record(
+            ts=T0 + 1 * H,
+            install_id="a",
+            tier="core",
+            model="m1",
+            pipeline="transcribe",
+            backend="gemini",
+            status="success",
+            cost_usd=0.10,
+            duration_ms=1000,
+            input_tokens=100,
+            output_tokens=10,
+            job_id="j1",
+        ),
+        record(
+            ts=T0 + 2 * H,
+            install_id="a",
+            tier="pro",
+            model="m1",
+            pipeline="analyze",
+            backend="gemini",
+            status="success",
+            cost_usd=0.30,
+            duration_ms=3000,
+            input_tokens=50,
+            thinking_tokens=7,
+            job_id="j1",
+        ),
+        record(
+            ts=T0 + 2 * H,
+            install_id="b",
+            model="m2",
+            pipeline="transcribe",
+            backend="hardware",
+            status="error",
+            error="boom",
+            duration_ms=500,
+            job_id="",
+        ),
         record(ts=T0 + 5 * H, tier="", model="", status="refused"),  # no install id, empty tier and model
         record(ts=T0 + 3 * H, install_id="b", tier="max", model="m2", status="success", cost_usd="0.5"),  # string cost
     )

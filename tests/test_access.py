@@ -7,7 +7,7 @@ import streamlit as st
 from streamlit import config
 from streamlit.testing.v1 import AppTest
 
-from relay_metrics.access import delay_before_try, email_allowed, is_loopback, password_matches
+from relay_metrics.app.access import delay_before_try, email_allowed, is_loopback, password_matches
 
 from .conftest import REPO, record
 from .test_app import PAGES
@@ -17,8 +17,19 @@ APP = str(REPO / "streamlit_app.py")
 
 @pytest.mark.parametrize(
     ("address", "loopback"),
-    [("127.0.0.1", True), ("127.1.2.3", True), ("localhost", True), ("::1", True), ("[::1]", True),
-     ("", False), (None, False), ("0.0.0.0", False), ("::", False), ("192.168.1.5", False), ("example.com", False)],
+    [
+        ("127.0.0.1", True),
+        ("127.1.2.3", True),
+        ("localhost", True),
+        ("::1", True),
+        ("[::1]", True),
+        ("", False),
+        (None, False),
+        ("0.0.0.0", False),
+        ("::", False),
+        ("192.168.1.5", False),
+        ("example.com", False),
+    ],
 )
 def test_is_loopback(address, loopback):
     assert is_loopback(address) is loopback
@@ -26,8 +37,13 @@ def test_is_loopback(address, loopback):
 
 @pytest.mark.parametrize(
     ("given", "expected", "match"),
-    [("s3cret", "s3cret", True), ("s3cret ", "s3cret", False), ("", "s3cret", False), ("S3CRET", "s3cret", False),
-     ("pässwörd", "pässwörd", True)],
+    [
+        ("s3cret", "s3cret", True),
+        ("s3cret ", "s3cret", False),
+        ("", "s3cret", False),
+        ("S3CRET", "s3cret", False),
+        ("pässwörd", "pässwörd", True),
+    ],
 )
 def test_password_matches(given, expected, match):
     assert password_matches(given, expected) is match
@@ -73,7 +89,16 @@ def log(write_log, monkeypatch):
 
 
 def shown_text(at: AppTest) -> str:
-    parts = [*at.title, *at.markdown, *at.caption, *at.metric, *at.dataframe, *at.info, *at.text, *at.sidebar.get("page_link")]
+    parts = [
+        *at.title,
+        *at.markdown,
+        *at.caption,
+        *at.metric,
+        *at.dataframe,
+        *at.info,
+        *at.text,
+        *at.sidebar.get("page_link"),
+    ]
     return " ".join(str(getattr(p, "value", p)) for p in parts)
 
 
@@ -83,7 +108,11 @@ def test_password_gate_shows_nothing_before_the_password(log, page):
     at.secrets["password"] = "hunter2"
     at.run()
     if page:
-        at.switch_page(page).run()
+        # Before the gate passes, the only page registered is the login page: no other
+        # page can even be addressed.
+        with pytest.raises(ValueError, match=r"Known pages: \['relay-metrics'\]"):
+            at.switch_page(page)
+        at.run()
     assert not at.exception
     assert [t.value for t in at.title] == ["relay-metrics"]
     assert not at.metric and not at.dataframe and not at.sidebar.multiselect
@@ -92,7 +121,7 @@ def test_password_gate_shows_nothing_before_the_password(log, page):
 
 def test_right_password_opens_wrong_one_does_not(log, monkeypatch):
     slept = []
-    monkeypatch.setattr("relay_metrics.ui.auth._pause", slept.append)
+    monkeypatch.setattr("relay_metrics.app.auth._pause", slept.append)
     monkeypatch.setenv("RELAY_METRICS_PASSWORD", "hunter2")
     at = AppTest.from_file(APP, default_timeout=60).run()
     for _ in range(4):
@@ -136,8 +165,13 @@ def test_exposed_with_a_password_asks_for_it(log, exposed, monkeypatch):
 
 def test_oidc_login_is_asked_for_when_auth_is_configured(log):
     at = AppTest.from_file(APP, default_timeout=60)
-    at.secrets["auth"] = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "x",
-                          "client_id": "id", "client_secret": "s", "server_metadata_url": "https://idp.example/.well-known"}
+    at.secrets["auth"] = {
+        "redirect_uri": "http://localhost:8501/oauth2callback",
+        "cookie_secret": "x",
+        "client_id": "id",
+        "client_secret": "s",
+        "server_metadata_url": "https://idp.example/.well-known",
+    }
     at.secrets["password"] = "ignored when [auth] is set"
     at.run()
     assert not at.exception

@@ -10,16 +10,23 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from relay_metrics import breakdowns
 from relay_metrics.demo import write_demo_log
-from relay_metrics.filters import Filters, apply_filters
-from relay_metrics.loader import load_log
-from relay_metrics.zones import today_in, window_ms
+from relay_metrics.ingest.loader import load_log
+from relay_metrics.metrics import breakdowns
+from relay_metrics.metrics.filters import Filters, apply_filters
+from relay_metrics.metrics.zones import today_in, window_ms
 
 from .conftest import REPO, lines_of, record
 
 APP = str(REPO / "streamlit_app.py")
-PAGES = ["pages/1_Profitability.py", "pages/2_Tiers.py", "pages/3_Models.py", "pages/4_Installs.py", "pages/5_Traffic.py", "pages/6_Data_quality.py"]
+PAGES = [
+    "pages/1_Profitability.py",
+    "pages/2_Tiers.py",
+    "pages/3_Models.py",
+    "pages/4_Installs.py",
+    "pages/5_Traffic.py",
+    "pages/6_Data_quality.py",
+]
 TIMEOUT = 60
 
 
@@ -113,7 +120,7 @@ def test_switching_pages_keeps_the_filters(demo_log, monkeypatch):
     assert at.sidebar.selectbox(key="tz").value == "America/New_York"
     tiers = at.dataframe[0].value
     assert list(tiers["tier"]) == ["max"]
-    at.switch_page("streamlit_app.py").run()
+    at.switch_page("pages/0_Overview.py").run()
     assert at.sidebar.multiselect(key="tiers").value == ["max"]
 
 
@@ -130,8 +137,8 @@ def test_link_values_open_the_same_view_and_bad_ones_fall_back(demo_log, monkeyp
 
 def test_demo_data_when_nothing_is_configured(monkeypatch, tmp_path):
     monkeypatch.delenv("RELAY_METRICS_LOG", raising=False)
-    monkeypatch.setattr("relay_metrics.ui.source.DEFAULT_LOG", str(tmp_path / "absent.ndjson"))
-    monkeypatch.setattr("relay_metrics.ui.source.DEMO_ROWS", 5_000)
+    monkeypatch.setattr("relay_metrics.app.source.DEFAULT_LOG", str(tmp_path / "absent.ndjson"))
+    monkeypatch.setattr("relay_metrics.app.source.DEMO_ROWS", 5_000)
     at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
     assert not at.exception
     assert any("built-in demo data" in i.value for i in at.info)
@@ -141,7 +148,7 @@ def test_demo_data_when_nothing_is_configured(monkeypatch, tmp_path):
     ("content", "expect"),
     [
         (b"", "No calls match"),
-        (b"not json\n[1,2]\n{\"ts\":\"x\"}\n\xff\n", "No calls match"),
+        (b'not json\n[1,2]\n{"ts":"x"}\n\xff\n', "No calls match"),
     ],
     ids=["empty log", "only malformed lines"],
 )
@@ -178,7 +185,7 @@ def test_missing_log_is_a_message_not_a_traceback(monkeypatch, tmp_path):
 def test_hostile_strings_are_data_not_markup(monkeypatch, tmp_path):
     today = today_in("UTC")
     ts = int((date.toordinal(today) - date(1970, 1, 1).toordinal()) * 86_400_000)
-    evil = '<img src=x onerror=alert(1)>[link](javascript:alert(1))\\ud800'
+    evil = "<img src=x onerror=alert(1)>[link](javascript:alert(1))\\ud800"
     log = tmp_path / "relay-calls.ndjson"
     log.write_text(f'{{"ts":{ts},"install_id":"{evil}","model":"{evil}","status":"error","error":"=HYPERLINK(1)"}}\n')
     at = app(log, monkeypatch).run()
@@ -202,7 +209,7 @@ def test_profitability_page_and_what_if_prices(demo_log, monkeypatch):
     assert not at.exception
     after = margin_total(at)
     assert after != before
-    at.switch_page("streamlit_app.py").run()  # the what-if prices hold on the Overview too
+    at.switch_page("pages/0_Overview.py").run()  # the what-if prices hold on the Overview too
     assert metric(at, "Margin") == after
     at.switch_page("pages/1_Profitability.py").run()
     assert at.number_input(key="whatif:pro").value == 99.0
@@ -211,8 +218,8 @@ def test_profitability_page_and_what_if_prices(demo_log, monkeypatch):
 
 
 def test_margin_figures_equal_the_margin_function(demo_log, monkeypatch):
-    from relay_metrics.pricing import DEFAULT_PRICING, load_pricing
-    from relay_metrics.profit import margins
+    from relay_metrics.metrics.pricing import DEFAULT_PRICING, load_pricing
+    from relay_metrics.metrics.profit import margins
 
     at = app(demo_log, monkeypatch).run()
     today = today_in("UTC")
@@ -252,9 +259,9 @@ def assert_shows_the_same(at: AppTest, other: AppTest, metrics: bool = True) -> 
         pd.testing.assert_frame_equal(table.value, other_table.value)
 
 
-@pytest.mark.parametrize("page", ["streamlit_app.py", *PAGES])
+@pytest.mark.parametrize("page", ["pages/0_Overview.py", *PAGES])
 def test_a_recent_range_reads_only_recent_lines_and_shows_what_a_full_read_shows(year_log, monkeypatch, page):
-    from relay_metrics.ui import source
+    from relay_metrics.app import source
 
     at = app(year_log, monkeypatch).run().switch_page(page).run()
     partial = source._kept((str(year_log),)).kept.refreshed.loaded.report.window_read
@@ -269,7 +276,7 @@ def test_a_recent_range_reads_only_recent_lines_and_shows_what_a_full_read_shows
 
 
 def test_picking_older_dates_reads_back_that_far(year_log, monkeypatch):
-    from relay_metrics.ui import source
+    from relay_metrics.app import source
 
     at = app(year_log, monkeypatch).run()
     floor = source._kept((str(year_log),)).kept.floor
@@ -285,7 +292,7 @@ def test_picking_older_dates_reads_back_that_far(year_log, monkeypatch):
 
 
 def test_the_all_preset_reads_the_whole_log(year_log, monkeypatch):
-    from relay_metrics.ui import source
+    from relay_metrics.app import source
 
     at = app(year_log, monkeypatch).run()
     assert metric(at, "Calls") != f"{len(load_log(year_log).frame):,}"
@@ -303,5 +310,7 @@ def test_data_quality_says_when_the_log_was_too_out_of_order_to_read_in_part(mon
     at = app(path, monkeypatch).run()
     at.switch_page("pages/6_Data_quality.py").run()
     assert not at.exception
-    assert [i.value for i in at.info] == ["The log is more out of order than a partial read can trust, so every line was read."]
+    assert [i.value for i in at.info] == [
+        "The log is more out of order than a partial read can trust, so every line was read."
+    ]
     assert metric(at, "Lines") == "20,001"

@@ -2,24 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from relay_metrics import breakdowns as bd
-from relay_metrics import figures
 from relay_metrics.demo import write_demo_log
-from relay_metrics.filters import Filters, apply_filters
-from relay_metrics.loader import load_log
-from relay_metrics.zones import window_ms
+from relay_metrics.ingest.loader import load_log
+from relay_metrics.metrics import breakdowns as bd
+from relay_metrics.metrics import figures
+from relay_metrics.metrics.filters import Filters, apply_filters
+from relay_metrics.metrics.zones import window_ms
 
 from .conftest import record
 
 H = 3_600_000
 T0 = 1_767_225_600_000  # 2026-01-01T00:00Z, a Thursday
-EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 DEMO_END = 1_794_700_800_000  # 2026-11-15T00:00Z: 30 days back covers New York's fall back
 
 
@@ -32,8 +32,6 @@ def demo(tmp_path_factory):
     path = tmp_path_factory.mktemp("demo") / "relay-calls.ndjson"
     write_demo_log(path, rows=20_000, days=30, seed=7, end_ms=DEMO_END)
     return load_log(path).frame
-
-
 
 
 @pytest.fixture
@@ -109,10 +107,22 @@ def test_summaries_count_distinct_non_empty_job_ids_whatever_the_column_type(wri
     "current, previous, expected",
     [
         ({"calls": 10, "success_rate": 0.5}, {"calls": 4, "success_rate": 0.75}, {"calls": 6, "success_rate": -0.25}),
-        ({"calls": 3, "p95_duration_ms": None}, {"calls": 3, "p95_duration_ms": 10.0}, {"calls": 0, "p95_duration_ms": None}),
-        ({"calls": 2, "cost_per_summary_usd": 2.0}, {"calls": 1, "cost_per_summary_usd": None}, {"calls": 1, "cost_per_summary_usd": None}),
+        (
+            {"calls": 3, "p95_duration_ms": None},
+            {"calls": 3, "p95_duration_ms": 10.0},
+            {"calls": 0, "p95_duration_ms": None},
+        ),
+        (
+            {"calls": 2, "cost_per_summary_usd": 2.0},
+            {"calls": 1, "cost_per_summary_usd": None},
+            {"calls": 1, "cost_per_summary_usd": None},
+        ),
         # nothing before: no change to speak of, not "+everything"
-        ({"calls": 5, "total_cost_usd": 2.0}, {"calls": 0, "total_cost_usd": 0.0}, {"calls": None, "total_cost_usd": None}),
+        (
+            {"calls": 5, "total_cost_usd": 2.0},
+            {"calls": 0, "total_cost_usd": 0.0},
+            {"calls": None, "total_cost_usd": None},
+        ),
     ],
 )
 def test_deltas(current, previous, expected):
@@ -151,13 +161,15 @@ def test_previous_window_of_a_dst_day_is_as_long():
 
 @pytest.fixture
 def around_spring_forward(write_log):
-    return load_log(write_log(
-        record(ts=ms("2026-03-08T04:59:00Z"), status="error", cost_usd=1),  # NY: Mar 7 23:59 EST
-        record(ts=ms("2026-03-08T05:00:00Z"), status="success", cost_usd=2),  # NY: Mar 8 00:00
-        record(ts=ms("2026-03-09T03:59:59.999Z"), status="refused", cost_usd=4),  # NY: Mar 8 23:59:59.999 EDT
-        record(ts=ms("2026-03-09T04:00:00Z"), cost_usd=8),  # NY: Mar 9 00:00 EDT
-        record(ts=ms("2026-03-20T12:00:00Z"), cost_usd=16),  # outside the asked days
-    )).frame
+    return load_log(
+        write_log(
+            record(ts=ms("2026-03-08T04:59:00Z"), status="error", cost_usd=1),  # NY: Mar 7 23:59 EST
+            record(ts=ms("2026-03-08T05:00:00Z"), status="success", cost_usd=2),  # NY: Mar 8 00:00
+            record(ts=ms("2026-03-09T03:59:59.999Z"), status="refused", cost_usd=4),  # NY: Mar 8 23:59:59.999 EDT
+            record(ts=ms("2026-03-09T04:00:00Z"), cost_usd=8),  # NY: Mar 9 00:00 EDT
+            record(ts=ms("2026-03-20T12:00:00Z"), cost_usd=16),  # outside the asked days
+        )
+    ).frame
 
 
 @pytest.mark.parametrize(
@@ -259,13 +271,23 @@ def test_tables_of_a_filtered_frame_are_the_reference_rows_of_it(demo):
 
 def test_row_order_matches_the_reference_with_ties_and_numeric_keys(write_log):
     # Newest first, file order among equal ts; JavaScript lists integer-like keys first.
-    frame = load_log(write_log(
-        record(ts=5, tier="a", model="x"), record(ts=5, tier="b", model="10"), record(ts=3, tier="c", model="2"),
-        record(ts=5, tier="a", model="y"), record(ts=9, tier="10", model="x"), record(ts=9, tier="b"),
-    )).frame
+    frame = load_log(
+        write_log(
+            record(ts=5, tier="a", model="x"),
+            record(ts=5, tier="b", model="10"),
+            record(ts=3, tier="c", model="2"),
+            record(ts=5, tier="a", model="y"),
+            record(ts=9, tier="10", model="x"),
+            record(ts=9, tier="b"),
+        )
+    ).frame
     agg = figures.aggregate(frame)
     assert bd.tier_table(frame)["tier"].tolist() == [r["tier"] for r in agg["by_tier"]] == ["10", "b", "a", "c"]
-    assert bd.model_table(frame)["model"].tolist() == [r["model"] for r in agg["by_model"]] == ["2", "10", "x", "unknown", "y"]
+    assert (
+        bd.model_table(frame)["model"].tolist()
+        == [r["model"] for r in agg["by_model"]]
+        == ["2", "10", "x", "unknown", "y"]
+    )
 
 
 def test_cost_vs_speed_table(demo):
@@ -277,10 +299,14 @@ def test_cost_vs_speed_table(demo):
 
 
 def test_cost_vs_speed_backend_tie_goes_to_the_name_first_in_order(write_log):
-    frame = load_log(write_log(
-        record(model="m", backend="zeta", duration_ms=1), record(model="m", backend="alpha", duration_ms=1),
-        record(model="m", duration_ms=1), record(model="m", duration_ms=1),
-    )).frame
+    frame = load_log(
+        write_log(
+            record(model="m", backend="zeta", duration_ms=1),
+            record(model="m", backend="alpha", duration_ms=1),
+            record(model="m", duration_ms=1),
+            record(model="m", duration_ms=1),
+        )
+    ).frame
     assert bd.cost_vs_speed_table(frame)["backend"].tolist() == ["unknown"]
     frame = frame[frame["backend"].notna().to_numpy()]
     assert bd.cost_vs_speed_table(frame)["backend"].tolist() == ["alpha"]
@@ -297,10 +323,16 @@ def test_installs_table_is_the_reference_top_20(demo):
 
 @pytest.fixture
 def installs(write_log):
-    return load_log(write_log(
-        record(install_id="Abc", cost_usd=5), record(install_id="abd", cost_usd=3), record(install_id="ab", cost_usd=4),
-        record(install_id="x", cost_usd=1), record(install_id="", cost_usd=2), record(cost_usd=0.5),
-    )).frame
+    return load_log(
+        write_log(
+            record(install_id="Abc", cost_usd=5),
+            record(install_id="abd", cost_usd=3),
+            record(install_id="ab", cost_usd=4),
+            record(install_id="x", cost_usd=1),
+            record(install_id="", cost_usd=2),
+            record(cost_usd=0.5),
+        )
+    ).frame
 
 
 @pytest.mark.parametrize(
@@ -327,16 +359,20 @@ def test_installs_table_counts_all_installs_before_taking_the_top(demo):
 
 @pytest.fixture
 def one_install(write_log):
-    return load_log(write_log(
-        record(ts=ms("2026-03-08T04:00:00Z"), install_id="a", job_id="j1", status="success", cost_usd=0.1, tier="pro"),
-        record(ts=ms("2026-03-08T04:30:00Z"), install_id="a", job_id="j1", status="error", cost_usd=0.2),
-        record(ts=ms("2026-03-08T06:00:00Z"), install_id="a", job_id="j2", status="success"),
-        record(ts=ms("2026-03-09T06:00:00Z"), install_id="a", job_id="", status="refused"),
-        record(ts=ms("2026-03-09T07:00:00Z"), install_id="a"),
-        record(ts=ms("2026-03-09T08:00:00Z"), install_id="b", job_id="j3", cost_usd=9),
-        record(ts=ms("2026-03-09T09:00:00Z"), install_id="", job_id="j4", cost_usd=1),
-        record(ts=ms("2026-03-09T10:00:00Z"), job_id="j4", status="success"),
-    )).frame
+    return load_log(
+        write_log(
+            record(
+                ts=ms("2026-03-08T04:00:00Z"), install_id="a", job_id="j1", status="success", cost_usd=0.1, tier="pro"
+            ),
+            record(ts=ms("2026-03-08T04:30:00Z"), install_id="a", job_id="j1", status="error", cost_usd=0.2),
+            record(ts=ms("2026-03-08T06:00:00Z"), install_id="a", job_id="j2", status="success"),
+            record(ts=ms("2026-03-09T06:00:00Z"), install_id="a", job_id="", status="refused"),
+            record(ts=ms("2026-03-09T07:00:00Z"), install_id="a"),
+            record(ts=ms("2026-03-09T08:00:00Z"), install_id="b", job_id="j3", cost_usd=9),
+            record(ts=ms("2026-03-09T09:00:00Z"), install_id="", job_id="j4", cost_usd=1),
+            record(ts=ms("2026-03-09T10:00:00Z"), job_id="j4", status="success"),
+        )
+    ).frame
 
 
 def test_install_calls_newest_first(one_install):
@@ -359,9 +395,20 @@ def test_install_jobs(one_install):
     got = bd.install_jobs(one_install, "a")
     assert list(got.columns) == ["job_id", "first_time", "calls", "cost_usd", "statuses"]
     assert got.to_dict("records") == [
-        {"job_id": "j2", "first_time": pd.Timestamp("2026-03-08T06:00:00Z"), "calls": 1, "cost_usd": 0.0, "statuses": "success"},
-        {"job_id": "j1", "first_time": pd.Timestamp("2026-03-08T04:00:00Z"), "calls": 2, "cost_usd": pytest.approx(0.3),
-         "statuses": "success, error"},
+        {
+            "job_id": "j2",
+            "first_time": pd.Timestamp("2026-03-08T06:00:00Z"),
+            "calls": 1,
+            "cost_usd": 0.0,
+            "statuses": "success",
+        },
+        {
+            "job_id": "j1",
+            "first_time": pd.Timestamp("2026-03-08T04:00:00Z"),
+            "calls": 2,
+            "cost_usd": pytest.approx(0.3),
+            "statuses": "success, error",
+        },
     ]
     assert bd.install_jobs(one_install, "nobody").empty
 
@@ -401,7 +448,8 @@ def test_hourly_in_a_zone_is_the_local_hour_of_each_record(demo, zone):
     assert len(got) == 24
     assert got["calls"].tolist() == np.bincount(local_hours, minlength=24).tolist()
     assert got["cost_usd"].tolist() == pytest.approx(
-        np.bincount(local_hours, weights=demo["cost_usd"].fillna(0), minlength=24).tolist())
+        np.bincount(local_hours, weights=demo["cost_usd"].fillna(0), minlength=24).tolist()
+    )
 
 
 @pytest.mark.parametrize(
@@ -423,7 +471,9 @@ def test_weekday_hour(write_log, demo):
     utc = bd.weekday_hour(frame, "UTC")
     assert list(utc.columns) == ["weekday", "weekday_name", "hour", "calls", "cost_usd"]
     assert len(utc) == 168 and utc["calls"].sum() == 1
-    assert utc.loc[utc["calls"] == 1, ["weekday", "weekday_name", "hour", "cost_usd"]].values.tolist() == [[3, "Thu", 0, 2.0]]
+    assert utc.loc[utc["calls"] == 1, ["weekday", "weekday_name", "hour", "cost_usd"]].values.tolist() == [
+        [3, "Thu", 0, 2.0]
+    ]
     ny = bd.weekday_hour(frame, "America/New_York")
     assert ny.loc[ny["calls"] == 1, ["weekday_name", "hour"]].values.tolist() == [["Wed", 19]]
     got = bd.weekday_hour(demo, "Europe/Berlin")
@@ -436,28 +486,40 @@ def test_weekday_hour(write_log, demo):
 
 
 def test_top_errors(write_log):
-    frame = load_log(write_log(
-        record(ts=T0 + 1, status="error", error="boom"),
-        record(ts=T0 + 5, status="error", error="boom"),
-        record(ts=T0 + 2, status="error"),
-        record(ts=T0 + 3, status="error", error=""),
-        record(ts=T0 + 9, status="error", error="=cmd|' /C calc'!A0"),
-        record(ts=T0 + 4, status="success", error="ignored: not an error record"),
-    )).frame
+    frame = load_log(
+        write_log(
+            record(ts=T0 + 1, status="error", error="boom"),
+            record(ts=T0 + 5, status="error", error="boom"),
+            record(ts=T0 + 2, status="error"),
+            record(ts=T0 + 3, status="error", error=""),
+            record(ts=T0 + 9, status="error", error="=cmd|' /C calc'!A0"),
+            record(ts=T0 + 4, status="success", error="ignored: not an error record"),
+        )
+    ).frame
     got = bd.top_errors(frame)
     assert got.to_dict("records") == [
         {"error": "boom", "calls": 2, "share": 0.4, "last_seen": pd.Timestamp(T0 + 5, unit="ms", tz="UTC")},
         {"error": "unknown", "calls": 2, "share": 0.4, "last_seen": pd.Timestamp(T0 + 3, unit="ms", tz="UTC")},
-        {"error": "=cmd|' /C calc'!A0", "calls": 1, "share": 0.2, "last_seen": pd.Timestamp(T0 + 9, unit="ms", tz="UTC")},
+        {
+            "error": "=cmd|' /C calc'!A0",
+            "calls": 1,
+            "share": 0.2,
+            "last_seen": pd.Timestamp(T0 + 9, unit="ms", tz="UTC"),
+        },
     ]
     assert bd.top_errors(frame, n=1)["error"].tolist() == ["boom"]
 
 
 def test_refusals_by_tier(write_log):
-    frame = load_log(write_log(
-        *[record(tier="core", status="refused")] * 3, record(tier="core", status="success"),
-        record(tier="pro", status="refused"), *[record(tier="pro")] * 4, record(status="success"),
-    )).frame
+    frame = load_log(
+        write_log(
+            *[record(tier="core", status="refused")] * 3,
+            record(tier="core", status="success"),
+            record(tier="pro", status="refused"),
+            *[record(tier="pro")] * 4,
+            record(status="success"),
+        )
+    ).frame
     assert bd.refusals_by_tier(frame).to_dict("records") == [
         {"tier": "core", "calls": 4, "refused": 3, "refused_share": 0.75},
         {"tier": "pro", "calls": 5, "refused": 1, "refused_share": 0.2},
@@ -466,9 +528,11 @@ def test_refusals_by_tier(write_log):
 
 
 def test_report_tables(write_log):
-    loaded = load_log(write_log(
-        raw=b"not json\n[1]\n[2]\n" + b'{"ts":"x"}\n{"ts":1,"cost_usd":"0.5"}\n{"ts":2,"tier":7}\n{"ts":3,"ti'
-    ))
+    loaded = load_log(
+        write_log(
+            raw=b"not json\n[1]\n[2]\n" + b'{"ts":"x"}\n{"ts":1,"cost_usd":"0.5"}\n{"ts":2,"tier":7}\n{"ts":3,"ti'
+        )
+    )
     report = loaded.report
     rejected = bd.rejected_table(report)
     assert rejected.to_dict("records") == [
@@ -480,11 +544,15 @@ def test_report_tables(write_log):
     samples = bd.samples_table(report)
     assert list(samples.columns) == ["file", "line", "reason", "text"]
     assert samples[["line", "reason", "text"]].values.tolist() == [
-        [1, "invalid JSON", "not json"], [2, "not an object", "[1]"], [3, "not an object", "[2]"],
-        [4, "ts missing or not a number", '{"ts":"x"}'], [7, "pending", '{"ts":3,"ti'],
+        [1, "invalid JSON", "not json"],
+        [2, "not an object", "[1]"],
+        [3, "not an object", "[2]"],
+        [4, "ts missing or not a number", '{"ts":"x"}'],
+        [7, "pending", '{"ts":3,"ti'],
     ]
     assert bd.field_problems_table(report).to_dict("records") == [
-        {"field": "cost_usd", "records": 1}, {"field": "tier", "records": 1},
+        {"field": "cost_usd", "records": 1},
+        {"field": "tier", "records": 1},
     ]
 
 
@@ -525,14 +593,16 @@ def test_every_table_of_an_empty_frame(empty, small, name):
         assert len(got) == {"daily": 2, "hourly": 24, "weekday_hour": 168}.get(name, 0)
 
 
-HOSTILE = "\ud800=HYPERLINK(\"http://x\")<script>\udfff"
+HOSTILE = '\ud800=HYPERLINK("http://x")<script>\udfff'
 
 
 @pytest.fixture
 def hostile(write_log):
     escaped = '"\\ud800=HYPERLINK(\\"http://x\\")<script>\\udfff"'
-    line = ('{"ts":1767225600000,"install_id":%s,"tier":%s,"model":%s,"pipeline":%s,"backend":%s,'
-            '"status":"error","error":%s,"job_id":%s,"cost_usd":1,"duration_ms":5}') % ((escaped,) * 7)
+    line = (
+        '{"ts":1767225600000,"install_id":%s,"tier":%s,"model":%s,"pipeline":%s,"backend":%s,'
+        '"status":"error","error":%s,"job_id":%s,"cost_usd":1,"duration_ms":5}'
+    ) % ((escaped,) * 7)
     frame = load_log(write_log(line, record(install_id="plain", status="success", job_id="j"))).frame
     assert HOSTILE in frame["install_id"].cat.categories
     return frame
@@ -542,20 +612,35 @@ def hostile(write_log):
 def test_every_table_keeps_lone_surrogates_exactly(hostile, name):
     got = TABLES[name](hostile)
     if name.startswith("install_"):
-        got = {"install_calls": lambda: bd.install_calls(hostile, HOSTILE),
-               "install_daily": lambda: bd.install_daily(hostile, HOSTILE, "UTC"),
-               "install_jobs": lambda: bd.install_jobs(hostile, HOSTILE)}[name]()
+        got = {
+            "install_calls": lambda: bd.install_calls(hostile, HOSTILE),
+            "install_daily": lambda: bd.install_daily(hostile, HOSTILE, "UTC"),
+            "install_jobs": lambda: bd.install_jobs(hostile, HOSTILE),
+        }[name]()
         assert len(got) == 1
     if isinstance(got, pd.DataFrame):
         texts = {v for column in got.columns for v in got[column].tolist() if isinstance(v, str)}
-        if name in ("tier_table", "model_table", "pipeline_table", "backend_table", "installs_table",
-                    "top_errors", "refusals_by_tier", "install_calls", "install_jobs", "cost_vs_speed_table"):
+        if name in (
+            "tier_table",
+            "model_table",
+            "pipeline_table",
+            "backend_table",
+            "installs_table",
+            "top_errors",
+            "refusals_by_tier",
+            "install_calls",
+            "install_jobs",
+            "cost_vs_speed_table",
+        ):
             assert HOSTILE in texts
 
 
 def _records(rows: list[dict]) -> list[dict]:
     """Rows (reference dicts or a frame's records) with no-figure (None or NaN) as None."""
-    return [{k: (None if v is None or (isinstance(v, float) and np.isnan(v)) else v) for k, v in row.items()} for row in rows]
+    return [
+        {k: (None if v is None or (isinstance(v, float) and np.isnan(v)) else v) for k, v in row.items()}
+        for row in rows
+    ]
 
 
 def _table(frame: pd.DataFrame) -> list[dict]:

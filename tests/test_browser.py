@@ -65,9 +65,25 @@ def start_app(log: Path, tmp: Path) -> tuple[subprocess.Popen, str]:
     env = {**os.environ, "RELAY_METRICS_LOG": str(log)}
     output = open(tmp / f"streamlit-{port}.log", "wb")
     process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-        cwd=REPO, env=env, stdout=output, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "streamlit_app.py",
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--server.headless",
+            "true",
+            "--browser.gatherUsageStats",
+            "false",
+        ],
+        cwd=REPO,
+        env=env,
+        stdout=output,
+        stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
@@ -180,7 +196,8 @@ def test_filter_change_survives_page_switch_and_copied_link(server, browser, pag
     choose_tier(page, "pro")
     page.wait_for_function(
         "(before) => { const v = document.querySelector('[data-testid=\"stMetricValue\"]'); return v && v.innerText !== before; }",
-        arg=all_calls, timeout=30_000,
+        arg=all_calls,
+        timeout=30_000,
     )
     settle(page)
     pro_calls = metric_value(page, "Calls")

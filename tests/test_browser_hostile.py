@@ -18,7 +18,7 @@ PAYLOADS = [
     "[click me](javascript:window.__pwned='link')",
     "![pic](x\" onerror=\"window.__pwned='md-img')",
     "<svg onload=\"window.__pwned='svg'\"></svg>",
-    "=HYPERLINK(\"http://evil.example\",\"x\")",
+    '=HYPERLINK("http://evil.example","x")',
     "@SUM(1+1)*cmd|' /C calc'!A0",
     "\u202eevil\u202c",
     "**bold** _it_ `code` <b>b</b>",
@@ -32,11 +32,23 @@ def hostile_server(tmp_path_factory):
     lines = []
     for i, payload in enumerate(PAYLOADS):
         for j in range(3):
-            lines.append(json.dumps({
-                "ts": now - (i * 3 + j) * 60_000, "install_id": payload, "tier": payload if j == 0 else "pro",
-                "model": payload, "pipeline": "analyze", "backend": "gemini", "status": "error",
-                "error": payload, "cost_usd": 0.01 * (i + 1), "duration_ms": 1000, "job_id": f"job-{i}",
-            }))
+            lines.append(
+                json.dumps(
+                    {
+                        "ts": now - (i * 3 + j) * 60_000,
+                        "install_id": payload,
+                        "tier": payload if j == 0 else "pro",
+                        "model": payload,
+                        "pipeline": "analyze",
+                        "backend": "gemini",
+                        "status": "error",
+                        "error": payload,
+                        "cost_usd": 0.01 * (i + 1),
+                        "duration_ms": 1000,
+                        "job_id": f"job-{i}",
+                    }
+                )
+            )
     lines.append('{"ts": "' + PAYLOADS[0] + '"}')  # a rejected line, shown as a sample
     path = tmp / "relay-calls.ndjson"
     path.write_text("\n".join(lines) + "\n" + '{"ts":1,"install_id":"' + PAYLOADS[1].replace('"', '\\"'))  # pending
@@ -89,7 +101,11 @@ def test_text_is_shown_literally_and_csv_is_neutralised(hostile_server, browser)
         tab.goto(f"{hostile_server}/Installs")
         settle(tab)
         box = tab.locator('[data-testid="stSelectbox"]').filter(has_text="Install").first
-        picked = box.text_content() + " " + " ".join(box.locator("input").evaluate_all("els => els.map(e => e.value + ' ' + e.placeholder)"))
+        picked = (
+            box.text_content()
+            + " "
+            + " ".join(box.locator("input").evaluate_all("els => els.map(e => e.value + ' ' + e.placeholder)"))
+        )
         assert any(payload[:20] in picked for payload in PAYLOADS), picked
         assert_nothing_injected(tab)
     finally:

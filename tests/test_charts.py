@@ -10,10 +10,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from relay_metrics import breakdowns as bd
-from relay_metrics import charts
 from relay_metrics.demo import write_demo_log
-from relay_metrics.loader import load_log
+from relay_metrics.ingest.loader import load_log
+from relay_metrics.metrics import breakdowns as bd
+from relay_metrics.output import charts
 
 from .conftest import record
 
@@ -46,7 +46,12 @@ CHARTS = {
         [{"x": "day", "y": "cost_usd"}, {"x": "day", "y": "calls"}],
     ),
     "status": (charts.status_chart, bd.status_mix, ["bar"], [{"x": "calls", "y": "status", "color": "status"}]),
-    "tier": (charts.tier_chart, bd.tier_table, ["bar", "point"], [{"x": "tier", "y": "cost_usd"}, {"x": "tier", "y": "calls"}]),
+    "tier": (
+        charts.tier_chart,
+        bd.tier_table,
+        ["bar", "point"],
+        [{"x": "tier", "y": "cost_usd"}, {"x": "tier", "y": "calls"}],
+    ),
     "cost_speed": (
         charts.cost_speed_scatter,
         bd.cost_vs_speed_table,
@@ -80,12 +85,18 @@ def as_chart_data(table: pd.DataFrame) -> list[dict]:
     """A table's rows as Vega-Lite receives them: ISO times, None for NaN."""
     rows = []
     for row in table.to_dict("records"):
-        rows.append({
-            k: (v.isoformat() if isinstance(v, pd.Timestamp)
-                else None if isinstance(v, float) and np.isnan(v)
-                else v)
-            for k, v in row.items()
-        })
+        rows.append(
+            {
+                k: (
+                    v.isoformat()
+                    if isinstance(v, pd.Timestamp)
+                    else None
+                    if isinstance(v, float) and np.isnan(v)
+                    else v
+                )
+                for k, v in row.items()
+            }
+        )
     return rows
 
 
@@ -133,11 +144,12 @@ HOSTILE = '\ud800<img src=x onerror=alert(1)>"\udfff'
 
 def test_hostile_text_reaches_charts_only_as_escaped_data(write_log):
     escaped = json.dumps(HOSTILE)  # "\ud800<img ...>\"\udfff": JSON with lone surrogates
-    frame = load_log(write_log(
-        '{"ts":1767225600000,"tier":%s,"model":%s,"backend":%s,"status":%s,"duration_ms":3,"cost_usd":1}'
-        % (escaped, escaped, escaped, escaped),
-        record(tier="core", model="m", backend="gemini", status="success", duration_ms=1),
-    )).frame
+    frame = load_log(
+        write_log(
+            f'{{"ts":1767225600000,"tier":{escaped},"model":{escaped},"backend":{escaped},"status":{escaped},"duration_ms":3,"cost_usd":1}}',
+            record(tier="core", model="m", backend="gemini", status="success", duration_ms=1),
+        )
+    ).frame
     shown = HOSTILE.encode("utf-8", "backslashreplace").decode()
     for chart in (
         charts.tier_chart(bd.tier_table(frame)),

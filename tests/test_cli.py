@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from relay_metrics.cli import main
-from relay_metrics.timewindow import BadTime, parse_when
+from relay_metrics.metrics.timewindow import BadTime, parse_when
 
 from .conftest import REPO, record
 
@@ -37,11 +37,27 @@ def test_json_has_the_reference_keys_plus_quality_and_window(capsys, log):
     code, out, err = run(capsys, "summary", log, "--all", "--format", "json")
     assert code == 0 and err == ""
     result = json.loads(out)
-    assert list(result) == ["summary", "by_tier", "by_model", "by_pipeline", "by_backend", "by_install",
-                            "by_hour_utc", "cost_vs_speed", "data_quality", "since_ms", "until_ms"]
+    assert list(result) == [
+        "summary",
+        "by_tier",
+        "by_model",
+        "by_pipeline",
+        "by_backend",
+        "by_install",
+        "by_hour_utc",
+        "cost_vs_speed",
+        "data_quality",
+        "since_ms",
+        "until_ms",
+    ]
     quality = result["data_quality"]
     assert {k: quality[k] for k in ("lines", "records", "blank", "pending", "rejected")} == {
-        "lines": 4, "records": 3, "blank": 0, "pending": 0, "rejected": {"invalid JSON": 1}}
+        "lines": 4,
+        "records": 3,
+        "blank": 0,
+        "pending": 0,
+        "rejected": {"invalid JSON": 1},
+    }
     assert (result["since_ms"], result["until_ms"]) == (None, None)
     assert result["summary"]["total_cost_usd"] == 7
 
@@ -125,8 +141,12 @@ class _no_exit:
 
 
 def test_real_process_exit_codes_and_no_traceback(tmp_path):
-    done = subprocess.run([sys.executable, "-m", "relay_metrics", "summary", str(tmp_path / "x")],
-                          capture_output=True, text=True, cwd=REPO)
+    done = subprocess.run(
+        [sys.executable, "-m", "relay_metrics", "summary", str(tmp_path / "x")],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+    )
     assert done.returncode == 1 and done.stdout == ""
     assert done.stderr.strip().count("\n") == 0 and "log file not found" in done.stderr
 
@@ -160,9 +180,20 @@ def test_parse_when_rejects_words():
 
 def test_margins_json_uses_the_window_days(capsys, log, tmp_path):
     pricing = tmp_path / "pricing.toml"
-    pricing.write_text('[tiers.core]\nprice_per_month = 0\n[tiers.pro]\nprice_per_month = 30.4375\n')
-    code, out, err = run(capsys, "margins", log, "--pricing", pricing, "--since", "2026-01-01", "--until", "2026-01-01",
-                         "--format", "json")
+    pricing.write_text("[tiers.core]\nprice_per_month = 0\n[tiers.pro]\nprice_per_month = 30.4375\n")
+    code, out, _err = run(
+        capsys,
+        "margins",
+        log,
+        "--pricing",
+        pricing,
+        "--since",
+        "2026-01-01",
+        "--until",
+        "2026-01-01",
+        "--format",
+        "json",
+    )
     assert code == 0
     result = json.loads(out)
     assert list(result) == ["by_tier", "by_install", "total"]
@@ -175,7 +206,7 @@ def test_margins_json_uses_the_window_days(capsys, log, tmp_path):
 
 def test_margins_warns_about_unpriced_tiers(capsys, log, tmp_path):
     pricing = tmp_path / "pricing.toml"
-    pricing.write_text('[tiers.pro]\nprice_per_month = 10\n')
+    pricing.write_text("[tiers.pro]\nprice_per_month = 10\n")
     code, out, err = run(capsys, "margins", log, "--pricing", pricing, "--all", "--format", "json")
     assert code == 0
     assert "tier 'core' is not in" in err and "tier 'max' is not in" in err
@@ -196,7 +227,7 @@ def test_margins_bad_pricing_exits_1(capsys, log, tmp_path, content, message):
 
 def test_margins_pricing_from_environment(capsys, log, tmp_path, monkeypatch):
     pricing = tmp_path / "env.toml"
-    pricing.write_text('[tiers.max]\nprice_per_month = 1\n')
+    pricing.write_text("[tiers.max]\nprice_per_month = 1\n")
     monkeypatch.setenv("RELAY_METRICS_PRICING", str(pricing))
     _, out, _ = run(capsys, "margins", log, "--all", "--format", "json")
     assert next(r for r in json.loads(out)["by_tier"] if r["tier"] == "max")["revenue_usd"] > 0
@@ -211,7 +242,7 @@ def test_a_window_reads_a_part_and_full_read_reads_every_line(capsys, tmp_path):
     lines = path.read_bytes().splitlines(keepends=True)
     # A record out of order far beyond the bound, in history a window read never looks at.
     hidden = json.dumps(record(ts=end - day, install_id="hidden", cost_usd=1.0)).encode() + b"\n"
-    path.write_bytes(b"".join(lines[: len(lines) // 3] + [hidden] + lines[len(lines) // 3 :]))
+    path.write_bytes(b"".join([*lines[: len(lines) // 3], hidden, *lines[len(lines) // 3 :]]))
     since = ["--since", str(end - 7 * day), "--format", "json"]
 
     assert main(["summary", str(path), *since]) == 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections
+import itertools
 import re
 import time
 
@@ -17,11 +18,24 @@ HOUR_MS = 3_600_000
 END_MS = 1_780_000_000_000  # 2026-05-28T20:26:40Z, deliberately not hour-aligned
 
 KEY_ORDER = (
-    "ts", "install_id", "tier", "pipeline", "backend", "model", "status", "credit_charged",
-    "duration_ms", "input_tokens", "output_tokens", "thinking_tokens", "cost_usd", "job_id", "error",
+    "ts",
+    "install_id",
+    "tier",
+    "pipeline",
+    "backend",
+    "model",
+    "status",
+    "credit_charged",
+    "duration_ms",
+    "input_tokens",
+    "output_tokens",
+    "thinking_tokens",
+    "cost_usd",
+    "job_id",
+    "error",
 )
 TOKEN_KEYS = ("input_tokens", "output_tokens", "thinking_tokens")
-ALWAYS = tuple(k for k in KEY_ORDER if k not in TOKEN_KEYS + ("error",))
+ALWAYS = tuple(k for k in KEY_ORDER if k not in (*TOKEN_KEYS, "error"))
 UUID4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 INSTALL = re.compile(r"^[0-9a-f]{12}$")
 
@@ -248,7 +262,9 @@ def test_gemini_models_tokens_and_costs(big):
     for r in priced:
         assert r["backend"] == "gemini" and r["cost_usd"] > 0
         models[r["model"]].append(r)
-    assert {"gemini-3-flash-preview", "gemini-3-pro-preview", "gemini-2.5-flash", "gemini-2.5-flash-lite"} <= set(models)
+    assert {"gemini-3-flash-preview", "gemini-3-pro-preview", "gemini-2.5-flash", "gemini-2.5-flash-lite"} <= set(
+        models
+    )
 
     def mean(values):
         values = list(values)
@@ -315,10 +331,10 @@ def test_some_installs_upgrade_once_and_stay_upgraded(big):
         history[r["install_id"]].append(rank[r["tier"]])
     upgraded = 0
     for tiers in history.values():
-        changes = [(a, b) for a, b in zip(tiers, tiers[1:]) if a != b]
+        changes = [(a, b) for a, b in itertools.pairwise(tiers) if a != b]
         assert len(changes) <= 1, changes  # a single switch, never back
         if changes:
-            (a, b), = changes
+            ((a, b),) = changes
             assert b == a + 1
             upgraded += 1
     assert 1 <= upgraded <= 0.15 * len(history)

@@ -10,9 +10,9 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from relay_metrics import breakdowns as bd
-from relay_metrics.export import csv_bytes, display_safe
-from relay_metrics.loader import load_log
+from relay_metrics.ingest.loader import load_log
+from relay_metrics.metrics import breakdowns as bd
+from relay_metrics.output.export import csv_bytes, display_safe
 
 from .conftest import record
 
@@ -21,7 +21,7 @@ BOM = b"\xef\xbb\xbf"
 
 def read_csv_cells(data: bytes) -> list[list[str]]:
     assert data.startswith(BOM)
-    return list(csv.reader(io.StringIO(data[len(BOM):].decode("utf-8"), newline="")))
+    return list(csv.reader(io.StringIO(data[len(BOM) :].decode("utf-8"), newline="")))
 
 
 def object_column(values: list) -> pd.Series:
@@ -60,22 +60,28 @@ def categorical_column(values: list) -> pd.Series:
 @pytest.mark.parametrize("kind", ["object", "str", "category"])
 def test_formula_starts_are_neutralised(cell, written, kind):
     values = [cell, "ok"]
-    column = {"object": object_column, "category": categorical_column}.get(kind, lambda v: pd.Series(v, dtype="str"))(values)
+    column = {"object": object_column, "category": categorical_column}.get(kind, lambda v: pd.Series(v, dtype="str"))(
+        values
+    )
     rows = read_csv_cells(csv_bytes(pd.DataFrame({"text": column})))
     assert rows == [["text"], [written], ["ok"]]
 
 
 def test_numbers_stay_numbers():
-    frame = pd.DataFrame({"cost_usd": [-1.5, 0.25, np.nan], "calls": [-3, 4, 5], "name": object_column(["-1", "x", None])})
+    frame = pd.DataFrame(
+        {"cost_usd": [-1.5, 0.25, np.nan], "calls": [-3, 4, 5], "name": object_column(["-1", "x", None])}
+    )
     rows = read_csv_cells(csv_bytes(frame))
     assert rows == [["cost_usd", "calls", "name"], ["-1.5", "-3", "'-1"], ["0.25", "4", "x"], ["", "5", ""]]
 
 
 def test_csv_of_a_loaded_frame_with_times_and_categoricals(write_log):
-    frame = load_log(write_log(
-        record(ts=1_767_225_600_000, install_id="@evil", tier="pro", cost_usd=0.5, job_id="-j"),
-        record(ts=1_767_225_600_001, model="+m", error="=1+1"),
-    )).frame
+    frame = load_log(
+        write_log(
+            record(ts=1_767_225_600_000, install_id="@evil", tier="pro", cost_usd=0.5, job_id="-j"),
+            record(ts=1_767_225_600_001, model="+m", error="=1+1"),
+        )
+    ).frame
     rows = read_csv_cells(csv_bytes(frame))
     header, first, second = rows
     assert header == list(frame.columns)
@@ -88,9 +94,11 @@ def test_csv_of_a_loaded_frame_with_times_and_categoricals(write_log):
 
 
 def test_lone_surrogates_are_written_as_escapes(write_log):
-    frame = load_log(write_log(
-        '{"ts":1,"install_id":"\\ud800a","status":"error","error":"=\\udfff","job_id":"\\udc80"}',
-    )).frame
+    frame = load_log(
+        write_log(
+            '{"ts":1,"install_id":"\\ud800a","status":"error","error":"=\\udfff","job_id":"\\udc80"}',
+        )
+    ).frame
     data = csv_bytes(frame)
     assert b"\\ud800a" in data and b"'=\\udfff" in data and b"\\udc80" in data
     data.decode("utf-8")  # valid UTF-8 throughout
@@ -107,13 +115,15 @@ def test_csv_leaves_the_frame_alone_and_writes_no_index():
 
 
 def test_display_safe():
-    frame = pd.DataFrame({
-        "category": categorical_column(["\ud800x", "=sum(1)", "<b>bold</b>", None]),
-        "object": object_column(["ok", "\udfff", None, "-1"]),
-        "str": pd.Series(["a", "b", None, "<script>"], dtype="str"),
-        "number": [1.5, -2.0, np.nan, 0.0],
-        "time": pd.to_datetime([0, 1, 2, 3], unit="ms", utc=True),
-    })
+    frame = pd.DataFrame(
+        {
+            "category": categorical_column(["\ud800x", "=sum(1)", "<b>bold</b>", None]),
+            "object": object_column(["ok", "\udfff", None, "-1"]),
+            "str": pd.Series(["a", "b", None, "<script>"], dtype="str"),
+            "number": [1.5, -2.0, np.nan, 0.0],
+            "time": pd.to_datetime([0, 1, 2, 3], unit="ms", utc=True),
+        }
+    )
     before = frame.copy()
     safe = display_safe(frame)
     assert str(safe["category"].dtype) == "str" and str(safe["object"].dtype) == "str"
@@ -128,9 +138,12 @@ def test_display_safe():
 
 
 def test_display_safe_of_a_loaded_frame_converts_to_arrow(write_log):
-    frame = load_log(write_log(
-        '{"ts":1,"install_id":"\\ud800","model":"m","job_id":"\\udc80x"}', record(install_id="b", job_id="j"),
-    )).frame
+    frame = load_log(
+        write_log(
+            '{"ts":1,"install_id":"\\ud800","model":"m","job_id":"\\udc80x"}',
+            record(install_id="b", job_id="j"),
+        )
+    ).frame
     with pytest.raises(UnicodeEncodeError):
         pa.Table.from_pandas(frame)
     table = pa.Table.from_pandas(display_safe(frame))

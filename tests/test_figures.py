@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from relay_metrics.figures import aggregate, by_install
-from relay_metrics.filters import Filters, apply_filters
-from relay_metrics.loader import load_log
+from relay_metrics.ingest.loader import load_log
+from relay_metrics.metrics.figures import aggregate, by_install
+from relay_metrics.metrics.filters import Filters, apply_filters
 
 from .conftest import record
 
@@ -17,10 +17,17 @@ T0 = 1_767_225_600_000  # 2026-01-01T00:00Z, hour 0
 def test_summary(small):
     s = aggregate(small)["summary"]
     assert s == {
-        "calls": 5, "success": 3, "errors": 1, "refused": 1, "success_rate": 0.6,
-        "total_cost_usd": pytest.approx(0.4), "total_duration_ms": 4500,
+        "calls": 5,
+        "success": 3,
+        "errors": 1,
+        "refused": 1,
+        "success_rate": 0.6,
+        "total_cost_usd": pytest.approx(0.4),
+        "total_duration_ms": 4500,
         "avg_duration_ms": 1500,  # over the 3 records with a duration; the reference would say 900
-        "total_input_tokens": 150, "total_output_tokens": 10, "total_thinking_tokens": 7,
+        "total_input_tokens": 150,
+        "total_output_tokens": 10,
+        "total_thinking_tokens": 7,
     }
 
 
@@ -43,22 +50,39 @@ def test_row_order_is_first_seen_newest_first(small):
 def test_by_model_and_cost_vs_speed(small):
     agg = aggregate(small)
     m1 = next(r for r in agg["by_model"] if r["model"] == "m1")
-    assert m1 == {"model": "m1", "calls": 2, "cost_usd": pytest.approx(0.4), "input_tokens": 150, "output_tokens": 10,
-                  "thinking_tokens": 7, "avg_duration_ms": 2000, "avg_cost_usd": pytest.approx(0.2)}
+    assert m1 == {
+        "model": "m1",
+        "calls": 2,
+        "cost_usd": pytest.approx(0.4),
+        "input_tokens": 150,
+        "output_tokens": 10,
+        "thinking_tokens": 7,
+        "avg_duration_ms": 2000,
+        "avg_cost_usd": pytest.approx(0.2),
+    }
     assert [r["model"] for r in agg["cost_vs_speed"]] == ["m2", "m1", "unknown"]  # 500, 2000, none last
 
 
 def test_by_install(small):
     rows = {r["install_id"]: r for r in aggregate(small)["by_install"]}
-    assert rows["a"] == {"install_id": "a", "tier_snapshot": "pro", "calls": 2, "cost_usd": pytest.approx(0.4),
-                         "summaries": 1, "avg_duration_ms": 2000, "last_active_at": T0 + 2 * H}
+    assert rows["a"] == {
+        "install_id": "a",
+        "tier_snapshot": "pro",
+        "calls": 2,
+        "cost_usd": pytest.approx(0.4),
+        "summaries": 1,
+        "avg_duration_ms": 2000,
+        "last_active_at": T0 + 2 * H,
+    }
     assert rows["b"]["tier_snapshot"] == "max" and rows["b"]["summaries"] == 0  # "" is not a job id
     assert rows["unknown"]["tier_snapshot"] == "core"  # newest record's tier is "": the reference says core
     assert [r["install_id"] for r in aggregate(small)["by_install"]] == ["a", "unknown", "b"]  # cost, then first seen
 
 
 def test_tier_snapshot_ties_take_the_earlier_line(write_log):
-    frame = load_log(write_log(record(ts=5, install_id="x", tier="pro"), record(ts=5, install_id="x", tier="max"))).frame
+    frame = load_log(
+        write_log(record(ts=5, install_id="x", tier="pro"), record(ts=5, install_id="x", tier="max"))
+    ).frame
     assert by_install(frame)[0]["tier_snapshot"] == "pro"  # stable sort: file order among equal ts
 
 

@@ -12,10 +12,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from relay_metrics import loader, pushdown
-from relay_metrics.live import LiveLog
-from relay_metrics.loader import load_log
-from relay_metrics.sources import LogSourceError
+from relay_metrics.ingest import loader, pushdown
+from relay_metrics.ingest.live import LiveLog
+from relay_metrics.ingest.loader import load_log
+from relay_metrics.ingest.sources import LogSourceError
 from tests.conftest import assert_same_frame, comparable_report, lines_of, record
 
 LOG = "relay-calls.ndjson"
@@ -41,24 +41,38 @@ def utf8(item: dict) -> str:
 
 
 # A stream of lines to cut anywhere: records with multibyte text, junk, blanks, a JSON null.
-STREAM = lines_of(
-    utf8(record(ts=1, install_id="ä", tier="pro", cost_usd=0.5, job_id="j1")),
-    utf8(record(ts=5, install_id="🎉", tier="core", error="zeitüberschreitung", job_id="j2")),
-    "",
-    "{not json",
-    record(ts=3, install_id="ä", tier="max", cost_usd=None, duration_ms=20),
-    '{"ts":"7"}',
-    record(ts=9, install_id="b", tier="pro", model="m", status="error", input_tokens=-1),
-    "\xff\xfe not utf-8".encode("latin-1"),
-    utf8(record(ts=11, install_id="日本", tier="pro", cost_usd=0.25, job_id="j3")),
-    record(ts=12, install_id="\ud800", tier="\udfff", job_id="\ud83d"),  # lone surrogates, as JSON escapes
-) * 3
+STREAM = (
+    lines_of(
+        utf8(record(ts=1, install_id="ä", tier="pro", cost_usd=0.5, job_id="j1")),
+        utf8(record(ts=5, install_id="🎉", tier="core", error="zeitüberschreitung", job_id="j2")),
+        "",
+        "{not json",
+        record(ts=3, install_id="ä", tier="max", cost_usd=None, duration_ms=20),
+        '{"ts":"7"}',
+        record(ts=9, install_id="b", tier="pro", model="m", status="error", input_tokens=-1),
+        "\xff\xfe not utf-8".encode("latin-1"),
+        utf8(record(ts=11, install_id="日本", tier="pro", cost_usd=0.25, job_id="j3")),
+        record(ts=12, install_id="\ud800", tier="\udfff", job_id="\ud83d"),  # lone surrogates, as JSON escapes
+    )
+    * 3
+)
 
 operations = st.lists(
     st.one_of(
         st.tuples(st.just("append"), st.integers(1, 120)),
-        st.tuples(st.sampled_from(["refresh", "rotate", "rotate and gzip", "copy and truncate", "rewrite the top",
-                                   "replace with a new file"]), st.just(0)),
+        st.tuples(
+            st.sampled_from(
+                [
+                    "refresh",
+                    "rotate",
+                    "rotate and gzip",
+                    "copy and truncate",
+                    "rewrite the top",
+                    "replace with a new file",
+                ]
+            ),
+            st.just(0),
+        ),
     ),
     min_size=1,
     max_size=25,
@@ -66,7 +80,9 @@ operations = st.lists(
 assert "🎉".encode() in STREAM and "日本".encode() in STREAM
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+)
 @given(steps=operations, small_blocks=st.booleans())
 def test_any_appends_rotations_and_refreshes_equal_one_full_read(tmp_path_factory, steps, small_blocks):
     folder = tmp_path_factory.mktemp("live")
@@ -83,15 +99,23 @@ def test_any_appends_rotations_and_refreshes_equal_one_full_read(tmp_path_factor
 
 # Records in ts order, 7 minutes apart (two per disorder bound), with junk now and then.
 T, MINUTE = 1_767_225_600_000, 60_000
-ORDERED = lines_of(*[
-    utf8(record(ts=T + i * 7 * MINUTE, install_id=f"ü{i % 5}", tier="pro", cost_usd=0.01)) if i % 9 else "{junk"
-    for i in range(400)
-])
+ORDERED = lines_of(
+    *[
+        utf8(record(ts=T + i * 7 * MINUTE, install_id=f"ü{i % 5}", tier="pro", cost_usd=0.01)) if i % 9 else "{junk"
+        for i in range(400)
+    ]
+)
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
-@given(head=st.integers(0, len(ORDERED)), since_step=st.integers(0, 400), rotations=st.lists(st.booleans(), max_size=3),
-       steps=operations)
+@settings(
+    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+)
+@given(
+    head=st.integers(0, len(ORDERED)),
+    since_step=st.integers(0, 400),
+    rotations=st.lists(st.booleans(), max_size=3),
+    steps=operations,
+)
 def test_a_live_window_holds_every_record_a_full_read_has_in_it(tmp_path_factory, head, since_step, rotations, steps):
     folder = tmp_path_factory.mktemp("window")
     lines = ORDERED[:head].splitlines(keepends=True)
@@ -145,9 +169,7 @@ def play(folder, stream: bytes, steps, check) -> None:
 
 def rotate(folder, gzip_oldest: bool, copy: bool = False) -> None:
     """Shift relay-calls.ndjson.N to N+1 and the current file to .1 (moved, or copied and emptied)."""
-    numbered = sorted(
-        (int(p.name.split(".")[2]), p) for p in folder.iterdir() if p.name.startswith(LOG + ".")
-    )
+    numbered = sorted((int(p.name.split(".")[2]), p) for p in folder.iterdir() if p.name.startswith(LOG + "."))
     for number, path in reversed(numbered):
         path.rename(folder / path.name.replace(f".{number}", f".{number + 1}", 1))
     current = folder / LOG

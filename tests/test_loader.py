@@ -9,10 +9,10 @@ import os
 import pandas as pd
 import pytest
 
-from relay_metrics import loader as loader_module
-from relay_metrics import sources
-from relay_metrics.loader import load_log
-from relay_metrics.sources import LogNotFound, LogUnreadable
+from relay_metrics.ingest import loader as loader_module
+from relay_metrics.ingest import sources
+from relay_metrics.ingest.loader import load_log
+from relay_metrics.ingest.sources import LogNotFound, LogUnreadable
 
 from .conftest import lines_of, record
 
@@ -61,7 +61,9 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize(("name", "data", "records", "blank", "rejected", "pending", "problems"), CASES, ids=[c[0] for c in CASES])
+@pytest.mark.parametrize(
+    ("name", "data", "records", "blank", "rejected", "pending", "problems"), CASES, ids=[c[0] for c in CASES]
+)
 def test_line_accounting(write_log, name, data, records, blank, rejected, pending, problems):
     report = load_log(write_log(raw=data)).report
     assert (report.records, report.blank, dict(report.rejected), report.pending) == (records, blank, rejected, pending)
@@ -71,7 +73,15 @@ def test_line_accounting(write_log, name, data, records, blank, rejected, pendin
 
 def test_values_and_types(write_log):
     path = write_log(
-        record(ts=1_767_225_600_000, install_id="a", tier="pro", model="m", cost_usd=0.25, input_tokens=10, duration_ms=1200),
+        record(
+            ts=1_767_225_600_000,
+            install_id="a",
+            tier="pro",
+            model="m",
+            cost_usd=0.25,
+            input_tokens=10,
+            duration_ms=1200,
+        ),
         record(ts=1_767_225_600_500.7, install_id="", tier="core", cost_usd="0.5", duration_ms=None),
         '{"ts":1,"install_id":"\\ud800","job_id":"\\udfff"}',
     )
@@ -172,20 +182,21 @@ def test_missing_file(tmp_path):
 
 
 def test_directory_without_log(tmp_path):
-    with pytest.raises(LogNotFound, match="no relay-calls.ndjson"):
+    with pytest.raises(LogNotFound, match=r"no relay-calls\.ndjson"):
         load_log(tmp_path)
 
 
 def test_unreadable_file(write_log, monkeypatch):
     path = write_log(record())
     if os.geteuid() == 0:  # root reads any file: make open() fail as it would for a user
+
         def denied(*args, **kwargs):
             raise PermissionError(13, "Permission denied")
 
         monkeypatch.setattr(sources, "open", denied, raising=False)
     else:
         path.chmod(0)
-    with pytest.raises(LogUnreadable, match="(?i)permission denied"):
+    with pytest.raises(LogUnreadable, match=r"(?i)permission denied"):
         load_log(path)
 
 

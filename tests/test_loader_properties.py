@@ -11,14 +11,30 @@ from unittest import mock
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from relay_metrics import loader
-from relay_metrics.loader import load_log
+from relay_metrics.ingest import loader
+from relay_metrics.ingest.loader import load_log
 from tests.conftest import assert_same_frame, comparable_report
 
-FIELDS = ["ts", "install_id", "tier", "model", "status", "cost_usd", "duration_ms", "input_tokens", "job_id", "error", "extra"]
+FIELDS = [
+    "ts",
+    "install_id",
+    "tier",
+    "model",
+    "status",
+    "cost_usd",
+    "duration_ms",
+    "input_tokens",
+    "job_id",
+    "error",
+    "extra",
+]
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=8),
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**70), 2**70)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=8),
     lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=4), children, max_size=3),
     max_leaves=6,
 )
@@ -34,15 +50,35 @@ def as_line(value) -> bytes:
 
 # What a hostile or broken relay can put on a line.
 HOSTILE = [
-    b"", b"  ", b"\r", b"{", b"\x00", b'{"ts":1,"tier":"a\x00b"}', b'{"ts":1,"tier":"a\\u0000b"}',
-    b'{"ts":NaN}', b'{"ts":1,"cost_usd":NaN}', b'{"ts":Infinity}', b'{"ts":-Infinity}', b'{"ts":1,"duration_ms":Infinity}',
-    b'{"ts":1e400}', b'{"ts":-1e400}', b'{"ts":1,"cost_usd":1e400}', b'{"ts":8.64e15}', b'{"ts":8.640000000000001e15}',
-    b'{"ts":-9e15}', b'{"ts":1,"duration_ms":-5}', b'{"ts":1,"input_tokens":-1e300}',
-    b'{"ts":1}{"ts":2}', b'{"ts":1,"tier":"\\ud800"}', b'{"ts":1,"tier":"\\udfff\\ud800"}',
+    b"",
+    b"  ",
+    b"\r",
+    b"{",
+    b"\x00",
+    b'{"ts":1,"tier":"a\x00b"}',
+    b'{"ts":1,"tier":"a\\u0000b"}',
+    b'{"ts":NaN}',
+    b'{"ts":1,"cost_usd":NaN}',
+    b'{"ts":Infinity}',
+    b'{"ts":-Infinity}',
+    b'{"ts":1,"duration_ms":Infinity}',
+    b'{"ts":1e400}',
+    b'{"ts":-1e400}',
+    b'{"ts":1,"cost_usd":1e400}',
+    b'{"ts":8.64e15}',
+    b'{"ts":8.640000000000001e15}',
+    b'{"ts":-9e15}',
+    b'{"ts":1,"duration_ms":-5}',
+    b'{"ts":1,"input_tokens":-1e300}',
+    b'{"ts":1}{"ts":2}',
+    b'{"ts":1,"tier":"\\ud800"}',
+    b'{"ts":1,"tier":"\\udfff\\ud800"}',
     b'{"ts":1,"x":' + b"[" * 5000 + b"]" * 5000 + b"}",  # deeper than JSON parsers like
     b'{"ts":1,"x":' + b"[" * 50 + b"]" * 50 + b"}",
     b'{"ts":1,"error":"' + b"e" * 1_200_000 + b'"}',  # a megabyte-long line
-    b"\xef\xbb\xbf{\"ts\":1}", b"\xff\xfe\x00", b"\xed\xa0\x80",  # BOM mid-file, UTF-16, encoded surrogate
+    b'\xef\xbb\xbf{"ts":1}',
+    b"\xff\xfe\x00",
+    b"\xed\xa0\x80",  # BOM mid-file, UTF-16, encoded surrogate
 ]
 
 lines = st.one_of(

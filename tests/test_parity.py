@@ -16,8 +16,8 @@ import pytest
 
 from relay_metrics.cli import main
 from relay_metrics.demo import write_demo_log
-from relay_metrics.figures import aggregate
-from relay_metrics.loader import load_log
+from relay_metrics.ingest.loader import load_log
+from relay_metrics.metrics.figures import aggregate
 
 from .conftest import REFERENCE_MODULE, lines_of, record
 
@@ -43,7 +43,9 @@ def assert_same(ours, theirs, path="$"):
         for i, (a, b) in enumerate(zip(ours, theirs)):
             assert_same(a, b, f"{path}[{i}]")
     elif isinstance(theirs, float) or isinstance(ours, float):
-        assert ours is not None and math.isclose(ours, theirs, rel_tol=1e-9, abs_tol=1e-12), f"{path}: {ours} != {theirs}"
+        assert ours is not None and math.isclose(ours, theirs, rel_tol=1e-9, abs_tol=1e-12), (
+            f"{path}: {ours} != {theirs}"
+        )
     else:
         assert ours == theirs, f"{path}: {ours!r} != {theirs!r}"
 
@@ -59,8 +61,13 @@ def with_our_duration_rule(theirs: dict, records: list[dict]) -> dict:
         return r.get(field) or "unknown"
 
     theirs["summary"]["avg_duration_ms"] = avg(records)
-    for table, field in (("by_tier", "tier"), ("by_model", "model"), ("by_pipeline", "pipeline"),
-                         ("by_backend", "backend"), ("by_install", "install_id")):
+    for table, field in (
+        ("by_tier", "tier"),
+        ("by_model", "model"),
+        ("by_pipeline", "pipeline"),
+        ("by_backend", "backend"),
+        ("by_install", "install_id"),
+    ):
         for row in theirs[table]:
             row["avg_duration_ms"] = avg([r for r in records if key(r, field) == row[field]])
     by_model = {row["model"]: row["avg_duration_ms"] for row in theirs["by_model"]}
@@ -88,7 +95,9 @@ def test_generated_logs_match_the_reference(node, tmp_path, seed, window):
 def test_hand_built_edge_cases_match_the_reference(node, tmp_path):
     records = [
         record(ts=END_MS - 1000, install_id="a", tier="pro", model="m", cost_usd=0.1, duration_ms=10, job_id="j1"),
-        record(ts=END_MS - 1000, install_id="a", tier="max", model="m", cost_usd=0.2, job_id="j1"),  # tie on ts, no duration
+        record(
+            ts=END_MS - 1000, install_id="a", tier="max", model="m", cost_usd=0.2, job_id="j1"
+        ),  # tie on ts, no duration
         record(ts=END_MS - 5000, install_id="", tier="", model="", pipeline="", backend="", status="refused"),
         record(ts=END_MS - 6000, tier="core", input_tokens=5, output_tokens=6, thinking_tokens=7, duration_ms=0),
         record(ts=END_MS - 7000.5, install_id="unknown", model="10", cost_usd=1e-9, duration_ms=3),

@@ -6,9 +6,9 @@ from datetime import date
 
 import pytest
 
-from relay_metrics.loader import load_log
-from relay_metrics.pricing import Pricing, PricingError, TierPrice, parse_pricing
-from relay_metrics.profit import (
+from relay_metrics.ingest.loader import load_log
+from relay_metrics.metrics.pricing import Pricing, PricingError, TierPrice, parse_pricing
+from relay_metrics.metrics.profit import (
     DAYS_PER_MONTH,
     job_cost_stats,
     job_costs,
@@ -26,16 +26,48 @@ PRICING = Pricing("USD", {"core": TierPrice(0.0), "pro": TierPrice(10.0), "max":
 
 @pytest.fixture
 def frame(write_log):
-    return load_log(write_log(
-        # "a" upgrades core -> pro inside the range: attributed wholly to pro
-        record(ts=1 * DAY, install_id="a", tier="core", cost_usd=1.0, job_id="j1", pipeline="transcribe", model="t"),
-        record(ts=2 * DAY, install_id="a", tier="pro", cost_usd=2.0, job_id="j1", pipeline="analyze", model="g", credit_charged=1),
-        record(ts=3 * DAY, install_id="b", tier="pro", cost_usd=20.0, status="error", job_id="j2", pipeline="analyze", model="g"),
-        record(ts=4 * DAY, install_id="c", tier="max", cost_usd=4.0, status="success", credit_charged=1, job_id="j3", pipeline="analyze", model="p"),
-        record(ts=5 * DAY, install_id="d", tier="core", cost_usd=0.5, status="refused"),
-        record(ts=6 * DAY, tier="pro", cost_usd=7.0),  # no install id: unattributed
-        record(ts=7 * DAY, install_id="e", tier="gold", cost_usd=1.0),  # a tier the pricing doesn't know
-    )).frame
+    return load_log(
+        write_log(
+            # "a" upgrades core -> pro inside the range: attributed wholly to pro
+            record(
+                ts=1 * DAY, install_id="a", tier="core", cost_usd=1.0, job_id="j1", pipeline="transcribe", model="t"
+            ),
+            record(
+                ts=2 * DAY,
+                install_id="a",
+                tier="pro",
+                cost_usd=2.0,
+                job_id="j1",
+                pipeline="analyze",
+                model="g",
+                credit_charged=1,
+            ),
+            record(
+                ts=3 * DAY,
+                install_id="b",
+                tier="pro",
+                cost_usd=20.0,
+                status="error",
+                job_id="j2",
+                pipeline="analyze",
+                model="g",
+            ),
+            record(
+                ts=4 * DAY,
+                install_id="c",
+                tier="max",
+                cost_usd=4.0,
+                status="success",
+                credit_charged=1,
+                job_id="j3",
+                pipeline="analyze",
+                model="p",
+            ),
+            record(ts=5 * DAY, install_id="d", tier="core", cost_usd=0.5, status="refused"),
+            record(ts=6 * DAY, tier="pro", cost_usd=7.0),  # no install id: unattributed
+            record(ts=7 * DAY, install_id="e", tier="gold", cost_usd=1.0),  # a tier the pricing doesn't know
+        )
+    ).frame
 
 
 def by_tier(result):
@@ -47,8 +79,15 @@ def test_thirty_day_range(frame):
     result = margins(frame, PRICING, days)
     tiers = by_tier(result)
     assert tiers["pro"] == {
-        "tier": "pro", "installs": 2, "subscribers": None, "revenue_usd": 20.0, "cost_usd": 23.0,
-        "margin_usd": -3.0, "margin_pct": -15.0, "cost_per_install_month_usd": 11.5, "break_even_price_usd": 11.5,
+        "tier": "pro",
+        "installs": 2,
+        "subscribers": None,
+        "revenue_usd": 20.0,
+        "cost_usd": 23.0,
+        "margin_usd": -3.0,
+        "margin_pct": -15.0,
+        "cost_per_install_month_usd": 11.5,
+        "break_even_price_usd": 11.5,
     }
     # configured subscribers drive revenue and break-even, installs drive cost per install
     assert tiers["max"]["subscribers"] == 5 and tiers["max"]["installs"] == 1
@@ -58,11 +97,22 @@ def test_thirty_day_range(frame):
     assert tiers["core"]["installs"] == 1  # "a" moved to pro
     assert tiers["gold"]["revenue_usd"] == 0 and result.unpriced_tiers == ("gold",)
     assert tiers["unattributed"] == {
-        "tier": "unattributed", "installs": 0, "subscribers": None, "revenue_usd": 0.0, "cost_usd": 7.0,
-        "margin_usd": -7.0, "margin_pct": None, "cost_per_install_month_usd": None, "break_even_price_usd": None,
+        "tier": "unattributed",
+        "installs": 0,
+        "subscribers": None,
+        "revenue_usd": 0.0,
+        "cost_usd": 7.0,
+        "margin_usd": -7.0,
+        "margin_pct": None,
+        "cost_per_install_month_usd": None,
+        "break_even_price_usd": None,
     }
-    assert result.total == {"revenue_usd": 170.0, "cost_usd": 35.5, "margin_usd": 134.5,
-                            "margin_pct": pytest.approx(134.5 / 170 * 100)}
+    assert result.total == {
+        "revenue_usd": 170.0,
+        "cost_usd": 35.5,
+        "margin_usd": 134.5,
+        "margin_pct": pytest.approx(134.5 / 170 * 100),
+    }
 
 
 @pytest.mark.parametrize("days", [1, 0.5, 91.3125, 365.25])
@@ -134,14 +184,20 @@ def test_month_end_forecast(frame):
     ("text", "message"),
     [
         ("currency = \n", "not valid TOML"),
-        ('currency = "USD"\n[tiers.pro]\nprice_per_month = -1\n', "line 3: tiers.pro.price_per_month must be a number >= 0"),
-        ('[tiers.pro]\nprice_per_month = 5\nprize = 3\n', "line 3: unknown key 'prize' in [tiers.pro]"),
-        ('[tiers.pro]\nsubscribers = 3\n', "line 1: [tiers.pro] needs price_per_month"),
-        ('[tiers.pro]\nprice_per_month = 5\nsubscribers = 2.5\n', "line 3: tiers.pro.subscribers must be a whole number"),
+        (
+            'currency = "USD"\n[tiers.pro]\nprice_per_month = -1\n',
+            "line 3: tiers.pro.price_per_month must be a number >= 0",
+        ),
+        ("[tiers.pro]\nprice_per_month = 5\nprize = 3\n", "line 3: unknown key 'prize' in [tiers.pro]"),
+        ("[tiers.pro]\nsubscribers = 3\n", "line 1: [tiers.pro] needs price_per_month"),
+        (
+            "[tiers.pro]\nprice_per_month = 5\nsubscribers = 2.5\n",
+            "line 3: tiers.pro.subscribers must be a whole number",
+        ),
         ('[tiers.pro]\nprice_per_month = "5"\n', "line 2: tiers.pro.price_per_month must be a number"),
         ('currency = "dollars"\n', "line 1: currency must be a three-letter code"),
         ('colour = "red"\n', "line 1: unknown key 'colour'"),
-        ('[tiers.max]\nprice_per_month = 1\ncredits_per_month = -4\n', "line 3: tiers.max.credits_per_month"),
+        ("[tiers.max]\nprice_per_month = 1\ncredits_per_month = -4\n", "line 3: tiers.max.credits_per_month"),
     ],
 )
 def test_bad_pricing_files_name_the_key_and_line(text, message):
@@ -151,7 +207,7 @@ def test_bad_pricing_files_name_the_key_and_line(text, message):
 
 
 def test_shipped_pricing_file_is_valid():
-    from relay_metrics.pricing import DEFAULT_PRICING, load_pricing
+    from relay_metrics.metrics.pricing import DEFAULT_PRICING, load_pricing
 
     pricing = load_pricing(DEFAULT_PRICING)
     assert set(pricing.tiers) >= {"core", "pro", "max"}

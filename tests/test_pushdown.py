@@ -11,11 +11,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from relay_metrics import pushdown
 from relay_metrics.demo import MAX_DISORDER_MS, write_demo_log
-from relay_metrics.loader import load_log
-from relay_metrics.pushdown import DISORDER_BOUND_MS
-from relay_metrics.sources import LOG_NAME
+from relay_metrics.ingest import pushdown
+from relay_metrics.ingest.loader import load_log
+from relay_metrics.ingest.pushdown import DISORDER_BOUND_MS
+from relay_metrics.ingest.sources import LOG_NAME
 from tests.conftest import assert_same_frame, lines_of, record
 
 END = 1_790_000_000_000
@@ -93,16 +93,21 @@ def test_rotated_files_outside_the_window_are_skipped(tmp_path, demo_lines, sinc
     folder = rotated(tmp_path, demo_lines)
     report = assert_window_exact(folder, since, until)
     assert report.window_read.fell_back is None
-    assert report.files == [str(folder / n) for n in ("relay-calls.ndjson.3.gz", "relay-calls.ndjson.2.gz",
-                                                       "relay-calls.ndjson.1", "relay-calls.ndjson")]
+    assert report.files == [
+        str(folder / n)
+        for n in ("relay-calls.ndjson.3.gz", "relay-calls.ndjson.2.gz", "relay-calls.ndjson.1", "relay-calls.ndjson")
+    ]
 
 
 def test_last_week_skips_every_older_rotated_file(tmp_path, demo_lines):
     folder = rotated(tmp_path, demo_lines)
     report = assert_window_exact(folder, END - 7 * DAY, None)
     skipped = report.window_read.files_skipped
-    assert skipped == [str(folder / "relay-calls.ndjson.3.gz"), str(folder / "relay-calls.ndjson.2.gz"),
-                       str(folder / "relay-calls.ndjson.1")]
+    assert skipped == [
+        str(folder / "relay-calls.ndjson.3.gz"),
+        str(folder / "relay-calls.ndjson.2.gz"),
+        str(folder / "relay-calls.ndjson.1"),
+    ]
 
 
 def broken(lines: list[bytes], how: str, since: float) -> list[bytes]:
@@ -126,12 +131,18 @@ def _with_ts(line: bytes, ts: float) -> bytes:
     return json.dumps({**json.loads(line), "ts": ts}, separators=(",", ":")).encode() + b"\n"
 
 
-BROKEN = ["a stale record written at the end", "a stale record inside the part read",
-          "a clock that ran a month ahead for a while", "a record from the future at the top"]
+BROKEN = [
+    "a stale record written at the end",
+    "a stale record inside the part read",
+    "a clock that ran a month ahead for a while",
+    "a record from the future at the top",
+]
 
 
 @pytest.mark.parametrize("how", BROKEN)
-@pytest.mark.parametrize("since, until", [WINDOWS["last 7 days"], WINDOWS["a middle week"]], ids=["last week", "middle week"])
+@pytest.mark.parametrize(
+    "since, until", [WINDOWS["last 7 days"], WINDOWS["a middle week"]], ids=["last week", "middle week"]
+)
 def test_a_log_out_of_order_beyond_the_bound_still_gives_the_exact_window(tmp_path, demo_lines, how, since, until):
     path = tmp_path / "relay-calls.ndjson"
     path.write_bytes(b"".join(broken(demo_lines, how, since)))
@@ -204,7 +215,9 @@ def windows(draw, last: int):
     return since, until
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+)
 @given(log=ordered_logs(), data=st.data())
 def test_any_window_of_a_log_within_the_bound_is_exact(tmp_path_factory, log, data):
     raw, last = log
@@ -219,7 +232,9 @@ def test_any_window_of_a_log_within_the_bound_is_exact(tmp_path_factory, log, da
     assert report.window_read.fell_back is None
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+)
 @given(log=ordered_logs(), data=st.data())
 def test_any_window_of_rotated_files_within_the_bound_is_exact(tmp_path_factory, log, data):
     raw, last = log

@@ -12,7 +12,7 @@ import time
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from relay_metrics.loader import load_log
+from relay_metrics.ingest.loader import load_log
 
 from .conftest import REPO, lines_of, record
 
@@ -79,7 +79,10 @@ def test_rotation_reads_every_file_once(tmp_path):
     assert after.report.records == 15 and sorted(after.frame["ts"]) == [*range(10), *range(100, 105)]
     # A second rotation, the older file compressed.
     os.rename(tmp_path / "relay-calls.ndjson.0", tmp_path / "relay-calls.ndjson.1")
-    with open(tmp_path / "relay-calls.ndjson.1", "rb") as plain, gzip.open(tmp_path / "relay-calls.ndjson.1.gz", "wb") as packed:
+    with (
+        open(tmp_path / "relay-calls.ndjson.1", "rb") as plain,
+        gzip.open(tmp_path / "relay-calls.ndjson.1.gz", "wb") as packed,
+    ):
         packed.write(plain.read())
     os.remove(tmp_path / "relay-calls.ndjson.1")
     os.rename(log, tmp_path / "relay-calls.ndjson.0")
@@ -119,7 +122,7 @@ def test_reload_after_rotation_shows_the_same_totals_plus_the_new_lines(tmp_path
 
 
 def test_reload_and_the_minute_refresh_parse_only_the_appended_lines(tmp_path, monkeypatch):
-    from relay_metrics.ui import source
+    from relay_metrics.app import source
 
     log = tmp_path / "relay-calls.ndjson"
     log.write_bytes(recent_calls(200, "a", 60_000))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo, available_timezones
 
 import numpy as np
@@ -10,10 +10,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from relay_metrics import zones
-from relay_metrics.zones import MS_PER_DAY, UnknownZone, date_of_ms, is_zone, local_ms, today_in, window_ms
+from relay_metrics.metrics import zones
+from relay_metrics.metrics.zones import MS_PER_DAY, UnknownZone, date_of_ms, is_zone, local_ms, today_in, window_ms
 
-EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 DST_ZONES = ["America/New_York", "Australia/Lord_Howe", "Asia/Kolkata", "Europe/London", "America/Santiago", "UTC"]
 
 
@@ -24,7 +24,7 @@ def ms(iso: str) -> int:
 
 def wall(iso: str) -> int:
     """A naive local wall-clock time as ms since 1970-01-01T00:00 local."""
-    return (datetime.fromisoformat(iso).replace(tzinfo=timezone.utc) - EPOCH) // timedelta(milliseconds=1)
+    return (datetime.fromisoformat(iso).replace(tzinfo=UTC) - EPOCH) // timedelta(milliseconds=1)
 
 
 def reference_local(ts: float, zone: str) -> int:
@@ -115,15 +115,64 @@ def test_unknown_zones_are_refused(bad):
     "zone, start, end, since, until, hours",
     [
         ("UTC", date(2026, 1, 1), date(2026, 1, 1), "2026-01-01T00:00:00Z", "2026-01-01T23:59:59.999Z", 24),
-        ("America/New_York", date(2026, 3, 8), date(2026, 3, 8), "2026-03-08T05:00:00Z", "2026-03-09T03:59:59.999Z", 23),
-        ("America/New_York", date(2026, 11, 1), date(2026, 11, 1), "2026-11-01T04:00:00Z", "2026-11-02T04:59:59.999Z", 25),
-        ("America/New_York", date(2026, 3, 1), date(2026, 3, 31), "2026-03-01T05:00:00Z", "2026-04-01T03:59:59.999Z", 743),
-        ("Australia/Lord_Howe", date(2026, 4, 5), date(2026, 4, 5), "2026-04-04T13:00:00Z", "2026-04-05T13:29:59.999Z", 24.5),
-        ("Australia/Lord_Howe", date(2026, 10, 4), date(2026, 10, 4), "2026-10-03T13:30:00Z", "2026-10-04T12:59:59.999Z", 23.5),
+        (
+            "America/New_York",
+            date(2026, 3, 8),
+            date(2026, 3, 8),
+            "2026-03-08T05:00:00Z",
+            "2026-03-09T03:59:59.999Z",
+            23,
+        ),
+        (
+            "America/New_York",
+            date(2026, 11, 1),
+            date(2026, 11, 1),
+            "2026-11-01T04:00:00Z",
+            "2026-11-02T04:59:59.999Z",
+            25,
+        ),
+        (
+            "America/New_York",
+            date(2026, 3, 1),
+            date(2026, 3, 31),
+            "2026-03-01T05:00:00Z",
+            "2026-04-01T03:59:59.999Z",
+            743,
+        ),
+        (
+            "Australia/Lord_Howe",
+            date(2026, 4, 5),
+            date(2026, 4, 5),
+            "2026-04-04T13:00:00Z",
+            "2026-04-05T13:29:59.999Z",
+            24.5,
+        ),
+        (
+            "Australia/Lord_Howe",
+            date(2026, 10, 4),
+            date(2026, 10, 4),
+            "2026-10-03T13:30:00Z",
+            "2026-10-04T12:59:59.999Z",
+            23.5,
+        ),
         ("Asia/Kolkata", date(2026, 1, 1), date(2026, 1, 31), "2025-12-31T18:30:00Z", "2026-01-31T18:29:59.999Z", 744),
         # midnight in a DST gap: the day starts when the gap ends, at 01:00 local
-        ("America/Santiago", date(2026, 9, 6), date(2026, 9, 6), "2026-09-06T04:00:00Z", "2026-09-07T02:59:59.999Z", 23),
-        ("America/Santiago", date(2026, 4, 4), date(2026, 4, 4), "2026-04-04T03:00:00Z", "2026-04-05T03:59:59.999Z", 25),
+        (
+            "America/Santiago",
+            date(2026, 9, 6),
+            date(2026, 9, 6),
+            "2026-09-06T04:00:00Z",
+            "2026-09-07T02:59:59.999Z",
+            23,
+        ),
+        (
+            "America/Santiago",
+            date(2026, 4, 4),
+            date(2026, 4, 4),
+            "2026-04-04T03:00:00Z",
+            "2026-04-05T03:59:59.999Z",
+            25,
+        ),
     ],
 )
 def test_window_ms(zone, start, end, since, until, hours):
@@ -133,8 +182,10 @@ def test_window_ms(zone, start, end, since, until, hours):
 
 
 @settings(max_examples=80, deadline=None)
-@given(zone=st.sampled_from(DST_ZONES + ["Asia/Tokyo", "Pacific/Chatham", "Africa/Casablanca"]),
-       day=st.dates(min_value=date(1990, 1, 1), max_value=date(2040, 12, 31)))
+@given(
+    zone=st.sampled_from([*DST_ZONES, "Asia/Tokyo", "Pacific/Chatham", "Africa/Casablanca"]),
+    day=st.dates(min_value=date(1990, 1, 1), max_value=date(2040, 12, 31)),
+)
 def test_windows_of_consecutive_days_tile_time_and_hold_exactly_that_day(zone, day):
     since, until = window_ms(day, day, zone)
     assert window_ms(day + timedelta(days=1), day + timedelta(days=1), zone)[0] == until + 1
@@ -159,7 +210,7 @@ def test_today_in_and_date_of_ms(zone, now, today):
 
 
 def test_today_in_defaults_to_the_clock():
-    assert abs(today_in("UTC") - datetime.now(timezone.utc).date()) <= timedelta(days=1)
+    assert abs(today_in("UTC") - datetime.now(UTC).date()) <= timedelta(days=1)
 
 
 def test_zone_list():
@@ -168,7 +219,7 @@ def test_zone_list():
     assert zones.ZONES[1:6] == ["Europe/London", "Europe/Berlin", "Europe/Paris", "America/New_York", "America/Chicago"]
     assert {"America/Los_Angeles", "Asia/Tokyo", "Asia/Kolkata"} <= set(zones.ZONES[:15])
     assert set(zones.ZONES) == (available_timezones() | {"UTC"}) - {"localtime", "posixrules"}
-    rest = zones.ZONES[len(zones.COMMON_ZONES):]
+    rest = zones.ZONES[len(zones.COMMON_ZONES) :]
     assert rest == sorted(rest)
     assert all(is_zone(z) for z in zones.ZONES)
 

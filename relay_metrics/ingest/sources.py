@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import BinaryIO
 
 LOG_NAME = "relay-calls.ndjson"
+DEFAULT_LOG = f"/data/{LOG_NAME}"  # where the relay writes by default
+LOG_ENV = "RELAY_METRICS_LOG"
 _ROTATED = re.compile(re.escape(LOG_NAME) + r"\.(\d+)(\.gz)?")
 
 

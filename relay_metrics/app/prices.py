@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ..export import visible
-from ..figures import by_install
-from ..filters import Filters, apply_filters
-from ..pricing import Pricing, PricingError, load_pricing, pricing_path
-from ..profit import Margins, margins_of_installs
-from .sidebar import View
-from .source import app_arguments
+from relay_metrics.app.sidebar import View
+from relay_metrics.app.source import app_arguments
+from relay_metrics.metrics.figures import by_install
+from relay_metrics.metrics.filters import Filters, apply_filters
+from relay_metrics.metrics.pricing import Pricing, PricingError, load_pricing, pricing_path
+from relay_metrics.metrics.profit import Margins, margins_of_installs
+from relay_metrics.output.export import visible
 
 WHAT_IF = "whatif_prices"  # tier -> monthly price, kept for the session across pages
 
@@ -68,7 +68,13 @@ def what_if_editor(file_pricing: Pricing, tiers: list[str]) -> None:
     if changed != prices:
         st.session_state[WHAT_IF] = changed
         st.rerun()
-    st.button("Reset to the pricing file", key="whatif_reset", disabled=not changed, on_click=_reset, args=(file_pricing, tiers))
+    st.button(
+        "Reset to the pricing file",
+        key="whatif_reset",
+        disabled=not changed,
+        on_click=_reset,
+        args=(file_pricing, tiers),
+    )
 
 
 def _reset(file_pricing: Pricing, tiers: list[str]) -> None:

@@ -12,19 +12,25 @@ from datetime import date, timedelta
 import pandas as pd
 import streamlit as st
 
-from ..breakdowns import previous_window
-from ..export import visible
-from ..figures import group_by
-from ..filters import Filters, apply_filters
-from ..loader import LoadedLog
-from ..sources import LogSourceError
-from ..zones import ZONES, date_of_ms, today_in, window_ms
-from . import source
-from .source import LogChoice
+from relay_metrics.app import source
+from relay_metrics.app.source import LogChoice
+from relay_metrics.ingest.loader import LoadedLog
+from relay_metrics.ingest.sources import LogSourceError
+from relay_metrics.metrics.breakdowns import previous_window
+from relay_metrics.metrics.figures import group_by
+from relay_metrics.metrics.filters import Filters, apply_filters
+from relay_metrics.metrics.zones import ZONES, date_of_ms, today_in, window_ms
+from relay_metrics.output.export import visible
 
 # URL parameter (and session key) -> record field it narrows.
 FILTER_KEYS = {"tiers": "tier", "models": "model", "pipelines": "pipeline", "backends": "backend", "statuses": "status"}
-FILTER_LABELS = {"tiers": "Tiers", "models": "Models", "pipelines": "Pipelines", "backends": "Backends", "statuses": "Statuses"}
+FILTER_LABELS = {
+    "tiers": "Tiers",
+    "models": "Models",
+    "pipelines": "Pipelines",
+    "backends": "Backends",
+    "statuses": "Statuses",
+}
 STATE_KEYS = ("tz", "dates", *FILTER_KEYS)
 PRESETS = {"7d": 7, "30d": 30, "90d": 90, "All": None}
 DEFAULT_DAYS = 30
@@ -56,8 +62,9 @@ def sidebar() -> View:
     notices: list[str] = []
     with st.sidebar:
         forced, upload = _log_controls()
-        zone = st.selectbox("Time zone", ZONES, key="tz", bind="query-params",
-                            help="Days and hours of day are counted in this zone.")
+        zone = st.selectbox(
+            "Time zone", ZONES, key="tz", bind="query-params", help="Days and hours of day are counted in this zone."
+        )
         log = _load(upload, _needed_window(_dates_asked(zone), zone), forced)
         start, end = _date_section(log.loaded.frame, log.first_ts, zone, notices)
         needed = _needed_window((start, end), zone)
@@ -68,10 +75,23 @@ def sidebar() -> View:
         selections = {field: _filter_widget(frame, log.key, key, field) for key, field in FILTER_KEYS.items()}
     rejected = _rejected_link_values(link)
     if rejected:
-        notices.append("The link had settings that don't apply to this log; they were reset: " + ", ".join(rejected) + ".")
+        notices.append(
+            "The link had settings that don't apply to this log; they were reset: " + ", ".join(rejected) + "."
+        )
     since_ms, until_ms = window_ms(start, end, zone)
     filters = Filters(since_ms, until_ms, **selections)
-    return View(log.choice, log.loaded, log.key, log.note, zone, start, end, filters, apply_filters(frame, filters), tuple(notices))
+    return View(
+        log.choice,
+        log.loaded,
+        log.key,
+        log.note,
+        zone,
+        start,
+        end,
+        filters,
+        apply_filters(frame, filters),
+        tuple(notices),
+    )
 
 
 def _keep_state() -> None:
@@ -132,7 +152,14 @@ def _load(upload, window: tuple[float, float], forced: bool) -> _Log:
         if upload is not None:
             choice, loaded = source.load_upload(upload)
             first = loaded.frame["ts"].min() if len(loaded.frame) else None
-            return _Log(choice, loaded, "An uploaded copy, parsed once for this session.", ("upload", upload.file_id), first, None)
+            return _Log(
+                choice,
+                loaded,
+                "An uploaded copy, parsed once for this session.",
+                ("upload", upload.file_id),
+                first,
+                None,
+            )
         choice = source.configured_log()
         got = source.load(choice, *window, force=forced)
     except LogSourceError as exc:
@@ -180,7 +207,9 @@ def _date_section(frame: pd.DataFrame, first_ts: float | None, zone: str, notice
             # An old log (or a copy) has nothing in the last 30 days: show its last 30 days.
             default = (last - timedelta(days=DEFAULT_DAYS - 1), last)
             if "dates" not in st.session_state:
-                notices.append(f"No calls in the last {DEFAULT_DAYS} days; showing the {DEFAULT_DAYS} days up to the newest record ({last.isoformat()}).")
+                notices.append(
+                    f"No calls in the last {DEFAULT_DAYS} days; showing the {DEFAULT_DAYS} days up to the newest record ({last.isoformat()})."
+                )
     anchor = default[1]
     st.pills(
         "Quick range",
@@ -223,6 +252,7 @@ def _filter_widget(frame: pd.DataFrame, log_key: tuple, key: str, field: str) ->
     if key in st.session_state:  # a value kept from another log or page must be an option
         st.session_state[key] = [v for v in st.session_state[key] if v in options]
     # format_func: a label may hold a lone surrogate, which can't travel to the browser as is.
-    chosen = st.multiselect(FILTER_LABELS[key], options, key=key, bind="query-params", placeholder="All",
-                            format_func=visible)
+    chosen = st.multiselect(
+        FILTER_LABELS[key], options, key=key, bind="query-params", placeholder="All", format_func=visible
+    )
     return tuple(chosen) or None

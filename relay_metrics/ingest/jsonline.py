@@ -13,7 +13,7 @@ import re
 
 import orjson
 
-from . import report as rpt
+from relay_metrics.ingest import report as rpt
 
 # What JavaScript's String.prototype.trim() strips: a line of only these is blank.
 _JS_WHITESPACE = " \t\n\v\f\r\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"

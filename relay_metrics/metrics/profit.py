@@ -19,11 +19,11 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from .figures import UNKNOWN, by_install, group_by
-from .pricing import Pricing
+from relay_metrics.metrics.figures import UNKNOWN, by_install, group_by
+from relay_metrics.metrics.pricing import Pricing
+from relay_metrics.metrics.zones import MS_PER_DAY
 
 DAYS_PER_MONTH = 30.4375  # 365.25 / 12
-MS_PER_DAY = 86_400_000
 UNATTRIBUTED = "unattributed"
 
 
@@ -60,7 +60,9 @@ def margins(frame: pd.DataFrame, pricing: Pricing, days: float, tiers: tuple[str
     return margins_of_installs(by_install(frame), pricing, days, tiers)
 
 
-def margins_of_installs(rows: list[dict], pricing: Pricing, days: float, tiers: tuple[str, ...] | None = None) -> Margins:
+def margins_of_installs(
+    rows: list[dict], pricing: Pricing, days: float, tiers: tuple[str, ...] | None = None
+) -> Margins:
     """margins() from figures.by_install's rows, which depend on the dates alone: a caller
     can keep them while prices and the tier filter change."""
     months = months_of(days)
@@ -115,22 +117,49 @@ def margins_of_installs(rows: list[dict], pricing: Pricing, days: float, tiers: 
         )
     if unattributed_cost:
         rows.append(
-            {"tier": UNATTRIBUTED, "installs": 0, "subscribers": None, "price_per_month": None, "revenue_usd": 0.0,
-             "cost_usd": unattributed_cost, "margin_usd": -unattributed_cost, "margin_pct": None,
-             "cost_per_install_month_usd": None, "break_even_price_usd": None}
+            {
+                "tier": UNATTRIBUTED,
+                "installs": 0,
+                "subscribers": None,
+                "price_per_month": None,
+                "revenue_usd": 0.0,
+                "cost_usd": unattributed_cost,
+                "margin_usd": -unattributed_cost,
+                "margin_pct": None,
+                "cost_per_install_month_usd": None,
+                "break_even_price_usd": None,
+            }
         )
     by_tier = pd.DataFrame(
-        {name: pd.Series([row[name] for row in rows], dtype=object if name == "tier" else None) for name in _TIER_COLUMNS}
+        {
+            name: pd.Series([row[name] for row in rows], dtype=object if name == "tier" else None)
+            for name in _TIER_COLUMNS
+        }
     )
     revenue = float(by_tier["revenue_usd"].sum())
     cost = float(by_tier["cost_usd"].sum())
-    total = {"revenue_usd": revenue, "cost_usd": cost, "margin_usd": revenue - cost, "margin_pct": _pct(revenue - cost, revenue)}
+    total = {
+        "revenue_usd": revenue,
+        "cost_usd": cost,
+        "margin_usd": revenue - cost,
+        "margin_pct": _pct(revenue - cost, revenue),
+    }
     unpriced = tuple(t for t in names if t not in pricing.tiers)
     return Margins(by_tier, installs[_INSTALL_COLUMNS], total, unpriced, days)
 
 
-_TIER_COLUMNS = ["tier", "installs", "subscribers", "price_per_month", "revenue_usd", "cost_usd", "margin_usd",
-                 "margin_pct", "cost_per_install_month_usd", "break_even_price_usd"]
+_TIER_COLUMNS = [
+    "tier",
+    "installs",
+    "subscribers",
+    "price_per_month",
+    "revenue_usd",
+    "cost_usd",
+    "margin_usd",
+    "margin_pct",
+    "cost_per_install_month_usd",
+    "break_even_price_usd",
+]
 _INSTALL_COLUMNS = ["install_id", "tier", "price_per_month", "revenue_usd", "cost_usd", "margin_usd"]
 
 
@@ -142,7 +171,9 @@ def loss_makers(result: Margins) -> pd.DataFrame:
     """Per tier: how many installs cost more than they pay ("12 of 310 pro installs ...")."""
     installs = result.by_install
     grouped = installs.groupby("tier", sort=False)
-    table = pd.DataFrame({"installs": grouped.size(), "losing": grouped["margin_usd"].apply(lambda m: int((m < 0).sum()))})
+    table = pd.DataFrame(
+        {"installs": grouped.size(), "losing": grouped["margin_usd"].apply(lambda m: int((m < 0).sum()))}
+    )
     table["losing_share"] = table["losing"] / table["installs"]
     return table.reset_index().sort_values("tier", kind="stable").reset_index(drop=True)
 

@@ -1,10 +1,10 @@
 """pricing.toml: what each tier pays. The log knows costs; revenue comes from here.
 
-    currency = "USD"
-    [tiers.pro]
-    price_per_month = 12.0
-    subscribers = 140          # optional: paying subscribers from billing
-    credits_per_month = 100    # optional
+currency = "USD"
+[tiers.pro]
+price_per_month = 12.0
+subscribers = 140          # optional: paying subscribers from billing
+credits_per_month = 100    # optional
 """
 
 from __future__ import annotations
@@ -14,10 +14,12 @@ import os
 import re
 import tomllib
 from dataclasses import dataclass, field, replace
+from importlib.resources import files
 from pathlib import Path
 
 PRICING_ENV = "RELAY_METRICS_PRICING"
-DEFAULT_PRICING = Path(__file__).resolve().parent.parent / "pricing.toml"
+# The example prices ship inside the package, so an installed copy finds them too.
+DEFAULT_PRICING = Path(str(files("relay_metrics") / "pricing.toml"))
 
 _TOP_KEYS = {"currency", "tiers"}
 _TIER_KEYS = {"price_per_month", "subscribers", "credits_per_month"}
@@ -53,7 +55,7 @@ class Pricing:
 
 
 def pricing_path(option: str | None = None) -> Path:
-    """--pricing, else $RELAY_METRICS_PRICING, else pricing.toml at the repository root."""
+    """--pricing, else $RELAY_METRICS_PRICING, else the example prices shipped in the package."""
     return Path(option or os.environ.get(PRICING_ENV) or DEFAULT_PRICING)
 
 
@@ -83,7 +85,7 @@ def parse_pricing(text: str, name: str = "pricing.toml") -> Pricing:
             raise fail(f"unknown key {key!r} (expected currency or [tiers.NAME] tables)", None, key)
     currency = data.get("currency", "USD")
     if not isinstance(currency, str) or not re.fullmatch(r"[A-Z]{3}", currency):
-        raise fail(f"currency must be a three-letter code like \"USD\", not {currency!r}", None, "currency")
+        raise fail(f'currency must be a three-letter code like "USD", not {currency!r}', None, "currency")
     tiers_table = data.get("tiers", {})
     if not isinstance(tiers_table, dict):
         raise fail("tiers must be tables like [tiers.pro]", None, "tiers")
@@ -99,9 +101,15 @@ def parse_pricing(text: str, name: str = "pricing.toml") -> Pricing:
             raise fail(f"[{table}] needs price_per_month", None, tier)
         price = _number(values["price_per_month"])
         if price is None or price < 0:
-            raise fail(f"{table}.price_per_month must be a number >= 0, not {values['price_per_month']!r}", table, "price_per_month")
+            raise fail(
+                f"{table}.price_per_month must be a number >= 0, not {values['price_per_month']!r}",
+                table,
+                "price_per_month",
+            )
         subscribers = values.get("subscribers")
-        if subscribers is not None and (isinstance(subscribers, bool) or not isinstance(subscribers, int) or subscribers < 0):
+        if subscribers is not None and (
+            isinstance(subscribers, bool) or not isinstance(subscribers, int) or subscribers < 0
+        ):
             raise fail(f"{table}.subscribers must be a whole number >= 0, not {subscribers!r}", table, "subscribers")
         credits = values.get("credits_per_month")
         if credits is not None and ((number := _number(credits)) is None or number < 0):

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from ..export import csv_bytes, display_safe
-from . import auth
-from .columns import column_config, for_display
-from .sidebar import View, sidebar
+from relay_metrics.app import auth
+from relay_metrics.app.columns import column_config, for_display
+from relay_metrics.app.sidebar import View, sidebar
+from relay_metrics.output.export import csv_bytes, display_safe
 
 DEMO_BANNER = (
     "You are looking at **built-in demo data**, not your relay's log. "
@@ -17,10 +17,10 @@ DEMO_BANNER = (
 )
 
 
-# Our own navigation (Streamlit's is switched off in config.toml) so the home page is called
-# "Overview", not after its file name.
+# Every page of the app, in menu order (paths relative to the repository). The entry point
+# registers exactly these with st.navigation, behind the gate.
 PAGES = (
-    ("streamlit_app.py", "Overview", ":material/dashboard:"),
+    ("pages/0_Overview.py", "Overview", ":material/dashboard:"),
     ("pages/1_Profitability.py", "Profitability", ":material/payments:"),
     ("pages/2_Tiers.py", "Tiers", ":material/layers:"),
     ("pages/3_Models.py", "Models", ":material/memory:"),
@@ -31,9 +31,12 @@ PAGES = (
 
 
 def start(title: str) -> View:
-    """Page config, navigation, the shared sidebar, the title and any notices."""
-    st.set_page_config(page_title="relay-metrics", page_icon="📈", layout="wide")
-    auth.gate()  # before anything else: not even this page's name shows until it passes
+    """The page's title, the page links, the shared sidebar and any notices.
+
+    The entry point registers pages only once the gate has passed (streamlit_app.py); the
+    check here keeps a page closed even if it were ever run some other way."""
+    if not auth.passed():
+        st.stop()
     st.set_page_config(page_title=f"{title} · relay-metrics")
     with st.sidebar:
         for path, label, icon in PAGES:

@@ -21,11 +21,11 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from . import figures
-from .figures import group_by
-from .filters import key_in
-from .report import LoadReport
-from .zones import MS_PER_DAY, MS_PER_HOUR, local_ms
+from relay_metrics.ingest.report import LoadReport
+from relay_metrics.metrics import figures
+from relay_metrics.metrics.figures import group_by
+from relay_metrics.metrics.filters import key_in
+from relay_metrics.metrics.zones import MS_PER_DAY, MS_PER_HOUR, WEEKDAY_NAMES, local_ms
 
 OVERVIEW_KEYS: tuple[str, ...] = (
     "calls",
@@ -36,13 +36,28 @@ OVERVIEW_KEYS: tuple[str, ...] = (
     "p95_duration_ms",
     "total_tokens",
 )
-WEEKDAY_NAMES: tuple[str, ...] = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 CALL_COLUMNS: tuple[str, ...] = (
-    "time", "tier", "pipeline", "backend", "model", "status", "duration_ms", "cost_usd", "job_id", "error",
+    "time",
+    "tier",
+    "pipeline",
+    "backend",
+    "model",
+    "status",
+    "duration_ms",
+    "cost_usd",
+    "job_id",
+    "error",
 )
 TIER_COLUMNS = ("tier", "calls", "cost_usd", "avg_duration_ms", "unique_installs")
 MODEL_COLUMNS = (
-    "model", "calls", "cost_usd", "input_tokens", "output_tokens", "thinking_tokens", "avg_duration_ms", "avg_cost_usd",
+    "model",
+    "calls",
+    "cost_usd",
+    "input_tokens",
+    "output_tokens",
+    "thinking_tokens",
+    "avg_duration_ms",
+    "avg_cost_usd",
 )
 INSTALL_COLUMNS = ("install_id", "tier_snapshot", "calls", "cost_usd", "summaries", "avg_duration_ms", "last_active_at")
 _EPOCH_DAY = date(1970, 1, 1)
@@ -167,8 +182,10 @@ def cost_vs_speed_table(frame: pd.DataFrame) -> pd.DataFrame:
     for row in rows:
         counts = pairs[code_of[row["model"]]]
         # Most calls; a tie goes to the name that sorts first, so the answer is stable.
-        row["backend"] = min((backends.labels[b] for b in np.flatnonzero(counts == counts.max())))
-    return _rows_frame(rows, ("model", "backend", "avg_cost_usd", "avg_duration_ms", "calls"), text=("model", "backend"))
+        row["backend"] = min(backends.labels[b] for b in np.flatnonzero(counts == counts.max()))
+    return _rows_frame(
+        rows, ("model", "backend", "avg_cost_usd", "avg_duration_ms", "calls"), text=("model", "backend")
+    )
 
 
 def installs_table(frame: pd.DataFrame, top: int | None = figures.TOP_INSTALLS, prefix: str = "") -> pd.DataFrame:

@@ -24,6 +24,7 @@ import pandas as pd
 
 MS_PER_DAY = 86_400_000
 MS_PER_HOUR = 3_600_000
+WEEKDAY_NAMES: tuple[str, ...] = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 UTC = "UTC"
 
 # Offered first in a zone picker; all of tzdata follows.

@@ -54,4 +54,6 @@ def _cell(value) -> str:
 
 def printable(text: str) -> str:
     """The text with every non-printable character written as its Python escape."""
-    return "".join(c if c.isprintable() else c.encode("unicode_escape", "backslashreplace").decode("ascii") for c in text)
+    return "".join(
+        c if c.isprintable() else c.encode("unicode_escape", "backslashreplace").decode("ascii") for c in text
+    )

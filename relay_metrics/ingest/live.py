@@ -26,9 +26,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from .growing import GrowingFrame
-from .loader import LoadedLog, Progress, read_range, read_rest
-from .pushdown import (
+from relay_metrics.ingest.growing import GrowingFrame
+from relay_metrics.ingest.loader import LoadedLog, Progress, read_range, read_rest
+from relay_metrics.ingest.pushdown import (
     DISORDER_BOUND_MS,
     PROBE_BYTES,
     OrderCheck,
@@ -37,8 +37,8 @@ from .pushdown import (
     plan_window,
     whole_read_instead,
 )
-from .report import LoadReport, WindowRead
-from .sources import LogSource, is_compressed, open_log, resolve_files
+from relay_metrics.ingest.report import LoadReport, WindowRead
+from relay_metrics.ingest.sources import LogSource, is_compressed, open_log, resolve_files
 
 HASHED_BYTES = 4096
 
@@ -111,8 +111,11 @@ class LiveLog:
             else:
                 known = {(p.device, p.inode): p for p in self._parts}
                 updates = [self._caught_up(files, index, known, progress) for index in range(len(files))]
-            self.bytes_parsed = sum(u.part.end + u.part.rest_length - (u.old.end if u.old else u.part.start)
-                                    for u in updates if u.added is not None)
+            self.bytes_parsed = sum(
+                u.part.end + u.part.rest_length - (u.old.end if u.old else u.part.start)
+                for u in updates
+                if u.added is not None
+            )
             parts = [u.part for u in updates]
             if self._loaded is None or [id(p) for p in parts] != [id(p) for p in self._parts]:
                 if self._appends_only(updates):
@@ -236,8 +239,24 @@ def _disorder(updates: list[_Update], witnesses: list[Witness]) -> float:
 def _untouched(path: Path, stat: os.stat_result) -> _Part:
     """A compressed file of history before the window: known, never read."""
     nothing = LoadReport(files=[str(path)])
-    return _Part(path, stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns, 0, b"", b"", 0, 1, 0,
-                 nothing, 0, nothing, 0, _hash(b""))
+    return _Part(
+        path,
+        stat.st_dev,
+        stat.st_ino,
+        stat.st_size,
+        stat.st_mtime_ns,
+        0,
+        b"",
+        b"",
+        0,
+        1,
+        0,
+        nothing,
+        0,
+        nothing,
+        0,
+        _hash(b""),
+    )
 
 
 def _last_line_end(stream, size: int) -> int:
@@ -274,7 +293,9 @@ def _hashes(stream, end: int) -> tuple[bytes, bytes]:
     return head, _hash(stream.read(end - seam))
 
 
-def _read(path: Path, stream, stat: os.stat_result, old: _Part | None, progress: Progress | None, start: int = 0) -> _Update:
+def _read(
+    path: Path, stream, stat: os.stat_result, old: _Part | None, progress: Progress | None, start: int = 0
+) -> _Update:
     first_line = 1 if start == 0 else None
     if old:
         start, first_line = old.end, old.next_line
@@ -282,9 +303,21 @@ def _read(path: Path, stream, stat: os.stat_result, old: _Part | None, progress:
     report = _joined(_renamed(old, path).report, new.report) if old else new.report
     rest, rest_report = read_rest(path, new.rest, new.next_line)
     part = _Part(
-        path, stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns, old.start if old else start,
-        *_hashes(stream, new.end), new.end, new.next_line,
-        (old.rows if old else 0) + len(new.frame), report, len(rest), rest_report, len(new.rest), _hash(new.rest),
+        path,
+        stat.st_dev,
+        stat.st_ino,
+        stat.st_size,
+        stat.st_mtime_ns,
+        old.start if old else start,
+        *_hashes(stream, new.end),
+        new.end,
+        new.next_line,
+        (old.rows if old else 0) + len(new.frame),
+        report,
+        len(rest),
+        rest_report,
+        len(new.rest),
+        _hash(new.rest),
     )
     return _Update(part, old, new.frame, rest)
 
@@ -293,7 +326,9 @@ def _renamed(part: _Part, path: Path) -> _Part:
     """The part of a file that rotation renamed: same lines, the new name in its samples."""
     if part.path == path:
         return part
-    return replace(part, path=path, report=_relabelled(part.report, path), rest_report=_relabelled(part.rest_report, path))
+    return replace(
+        part, path=path, report=_relabelled(part.report, path), rest_report=_relabelled(part.rest_report, path)
+    )
 
 
 def _relabelled(report: LoadReport, path: Path) -> LoadReport:

@@ -20,7 +20,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .schema import TOKEN_FIELDS
+from relay_metrics.ingest.schema import TOKEN_FIELDS
 
 UNKNOWN = "unknown"
 DEFAULT_TIER = "core"  # the reference's tier_snapshot when the newest record has no tier
@@ -149,7 +149,7 @@ def group_by(column: pd.Series, missing: str = UNKNOWN) -> Groups:
     """Groups of `value || missing`: a missing or empty value goes to `missing`."""
     categories = list(column.cat.categories)
     labels = [c if c != "" else missing for c in categories]
-    merged = list(dict.fromkeys(labels + [missing]))
+    merged = list(dict.fromkeys([*labels, missing]))
     index = {label: i for i, label in enumerate(merged)}
     to_merged = np.array([index[label] for label in labels] + [index[missing]], dtype=np.intp)
     codes = column.cat.codes.to_numpy()  # -1 (missing) picks the last entry: `missing`
@@ -251,7 +251,12 @@ def hour_of_day_utc(ts: np.ndarray) -> np.ndarray:
 
 def cost_vs_speed(model_rows: list[dict]) -> list[dict]:
     rows = [
-        {"model": r["model"], "avg_cost_usd": r["avg_cost_usd"], "avg_duration_ms": r["avg_duration_ms"], "calls": r["calls"]}
+        {
+            "model": r["model"],
+            "avg_cost_usd": r["avg_cost_usd"],
+            "avg_duration_ms": r["avg_duration_ms"],
+            "calls": r["calls"],
+        }
         for r in model_rows
     ]
     # Fastest first; a model with no durations at all has no place on the axis, so it goes last.

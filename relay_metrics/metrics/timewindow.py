@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
-MS_PER_DAY = 86_400_000
+from relay_metrics.metrics.zones import MS_PER_DAY
+
 DEFAULT_DAYS = 30
 
 _DATE_ONLY = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -40,7 +41,7 @@ def parse_when(text: str, *, end_of_day: bool = False) -> int:
         return int(text)
     try:
         if _DATE_ONLY.fullmatch(text):
-            day = datetime.combine(date.fromisoformat(text), datetime.min.time(), timezone.utc)
+            day = datetime.combine(date.fromisoformat(text), datetime.min.time(), UTC)
             if end_of_day:
                 day += timedelta(days=1, milliseconds=-1)
             return _ms(day)
@@ -51,7 +52,7 @@ def parse_when(text: str, *, end_of_day: bool = False) -> int:
             "or a date and time (2026-11-01T09:30, optionally with Z or +02:00)"
         ) from None
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
     return _ms(moment)
 
 
@@ -67,7 +68,7 @@ def resolve_window(since: str | None, until: str | None, everything: bool, now_m
     return Window(since_ms, until_ms)
 
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def _ms(moment: datetime) -> int:

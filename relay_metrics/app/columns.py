@@ -31,7 +31,9 @@ def column_config(frame: pd.DataFrame) -> dict:
             config[name] = st.column_config.ProgressColumn(label, format="percent", min_value=0.0, max_value=1.0)
         elif name.endswith("duration_ms"):
             config[name] = st.column_config.NumberColumn(label.replace(" (ms)", ""), format="localized")
-        elif name in ("calls", "errors", "refused", "summaries", "records", "lines") or name.endswith(("tokens", "installs")):
+        elif name in ("calls", "errors", "refused", "summaries", "records", "lines") or name.endswith(
+            ("tokens", "installs")
+        ):
             config[name] = st.column_config.NumberColumn(label, format="localized")
         elif name == "day":
             config[name] = st.column_config.DateColumn(label, format="YYYY-MM-DD")

@@ -19,15 +19,15 @@ from pathlib import Path
 
 import streamlit as st
 
-from ..cli import DEFAULT_LOG, LOG_ENV
-from ..demo import default_end_ms, write_demo_log
-from ..live import LiveLog
-from ..loader import LoadedLog, load_log
+from relay_metrics.demo import default_end_ms, write_demo_log
+from relay_metrics.ingest.live import LiveLog
+from relay_metrics.ingest.loader import LoadedLog, load_log
+from relay_metrics.ingest.sources import DEFAULT_LOG, LOG_ENV
+from relay_metrics.metrics.zones import MS_PER_DAY
 
 # Re-check the files at most this often; a filter change within it never reads them.
 SNAPSHOT_TTL_S = 60
 DEMO_ROWS, DEMO_DAYS, DEMO_SEED = 300_000, 90, 1
-DAY_MS = 86_400_000
 UPLOAD_TYPES = ["ndjson", "gz", "jsonl", "log"]
 
 
@@ -95,8 +95,10 @@ class Refreshed:
         skipped = self.loaded.report.window_read
         if skipped and skipped.bytes_skipped:
             day = time.strftime("%Y-%m-%d", time.gmtime(self.since_ms / 1000))
-            note += (f" Lines before {day} ({_amount(skipped.bytes_skipped)}) were not read: the dates picked don't "
-                     "need them, and the counts here cover the lines read.")
+            note += (
+                f" Lines before {day} ({_amount(skipped.bytes_skipped)}) were not read: the dates picked don't "
+                "need them, and the counts here cover the lines read."
+            )
         return note
 
 
@@ -120,8 +122,17 @@ class _KeptLog:
         loaded = self.live.refresh(progress)
         seconds = time.perf_counter() - started
         live = self.live
-        self.refreshed = Refreshed(loaded, (live.since_ms, live.version), live.since_ms, live.first_ts,
-                                   time.monotonic(), time.time(), seconds, live.bytes_parsed, first=self.refreshed is None)
+        self.refreshed = Refreshed(
+            loaded,
+            (live.since_ms, live.version),
+            live.since_ms,
+            live.first_ts,
+            time.monotonic(),
+            time.time(),
+            seconds,
+            live.bytes_parsed,
+            first=self.refreshed is None,
+        )
         return self.refreshed
 
 
@@ -144,8 +155,8 @@ class _KeptLogs:
 def _floor(since_ms: float, until_ms: float) -> float:
     """Reach back further than asked, by half the time asked for, to the day: a range widened a
     little, or moved back a bit, is still covered."""
-    reach = max(until_ms - since_ms, DAY_MS) * 1.5
-    return (until_ms - reach) // DAY_MS * DAY_MS
+    reach = max(until_ms - since_ms, MS_PER_DAY) * 1.5
+    return (until_ms - reach) // MS_PER_DAY * MS_PER_DAY
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)
@@ -155,7 +166,9 @@ def _kept(paths: tuple[str, ...]) -> _KeptLogs:
     return _KeptLogs(paths)
 
 
-def load(choice: LogChoice, since_ms: float | None = None, until_ms: float = math.inf, force: bool = False) -> Refreshed:
+def load(
+    choice: LogChoice, since_ms: float | None = None, until_ms: float = math.inf, force: bool = False
+) -> Refreshed:
     """The log holding every record from since_ms on (None: every record) for a view that ends
     at until_ms, refreshed (parsing only what was appended) when it is older than the TTL or
     `force` says so; a filter change within the TTL never reads the files.

@@ -14,7 +14,7 @@ import time
 
 import streamlit as st
 
-from ..access import (
+from relay_metrics.app.access import (
     ALLOW_ANONYMOUS_ENV,
     PASSWORD_ENV,
     delay_before_try,
@@ -27,21 +27,37 @@ _PASSED = "_auth_passed"
 _FAILURES = "_auth_failures"
 
 
-def gate() -> None:
-    """Return when the viewer may see the dashboard; otherwise draw the way in and stop."""
+def passed() -> bool:
+    """Whether this viewer may see the dashboard. Draws nothing."""
     secrets = _secrets()
     if "auth" in secrets:
-        _login_gate(secrets)
-    elif password := (secrets.get("password") or os.environ.get(PASSWORD_ENV)):
-        _password_gate(str(password))
-    elif not is_loopback(st.get_option("server.address")) and os.environ.get(ALLOW_ANONYMOUS_ENV) != "1":
-        st.title("relay-metrics")
+        return _logged_in() and email_allowed(
+            st.user.get("email"), secrets.get("allowed_emails"), secrets.get("allowed_domain")
+        )
+    if _password(secrets):
+        return bool(st.session_state.get(_PASSED))
+    return is_loopback(st.get_option("server.address")) or os.environ.get(ALLOW_ANONYMOUS_ENV) == "1"
+
+
+def login_page() -> None:
+    """The only page a viewer who has not passed can reach: the way in, or why it is closed."""
+    secrets = _secrets()
+    st.title("relay-metrics")
+    if "auth" in secrets:
+        _login_form()
+    elif password := _password(secrets):
+        _password_form(password)
+    else:
         st.error(
             "This server listens beyond this machine and no password or login is configured, "
             "so the dashboard stays closed. Set a password (see README, Security), configure "
             f"[auth], or set {ALLOW_ANONYMOUS_ENV}=1 if anyone who can reach it may see it."
         )
-        st.stop()
+
+
+def _password(secrets: dict) -> str | None:
+    password = secrets.get("password") or os.environ.get(PASSWORD_ENV)
+    return str(password) if password else None
 
 
 def logout_control() -> None:
@@ -49,8 +65,12 @@ def logout_control() -> None:
     if "auth" in _secrets() and _logged_in():
         st.button("Log out", on_click=st.logout, width="stretch")
     elif st.session_state.get(_PASSED):
-        st.button("Lock", on_click=lambda: st.session_state.pop(_PASSED, None), width="stretch",
-                  help="Ask for the password again in this browser tab.")
+        st.button(
+            "Lock",
+            on_click=lambda: st.session_state.pop(_PASSED, None),
+            width="stretch",
+            help="Ask for the password again in this browser tab.",
+        )
 
 
 def _logged_in() -> bool:
@@ -69,22 +89,15 @@ def _secrets() -> dict:
         return {}
 
 
-def _login_gate(secrets: dict) -> None:
+def _login_form() -> None:
     if not _logged_in():
-        st.title("relay-metrics")
         st.button("Log in", on_click=st.login, type="primary")
-        st.stop()
-    if not email_allowed(st.user.get("email"), secrets.get("allowed_emails"), secrets.get("allowed_domain")):
-        st.title("relay-metrics")
+    else:
         st.error("This account may not see the dashboard.")
         st.button("Log out", on_click=st.logout)
-        st.stop()
 
 
-def _password_gate(password: str) -> None:
-    if st.session_state.get(_PASSED):
-        return
-    st.title("relay-metrics")
+def _password_form(password: str) -> None:
     with st.form("password_gate", clear_on_submit=True):  # the typed password never lingers
         given = st.text_input("Password", type="password")
         entered = st.form_submit_button("Enter", type="primary")
@@ -97,4 +110,3 @@ def _password_gate(password: str) -> None:
             st.rerun()
         st.session_state[_FAILURES] = failures + 1
         st.error("Wrong password.")
-    st.stop()

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .figures import UNKNOWN
+from relay_metrics.metrics.figures import UNKNOWN
 
 # The fields a view can be narrowed by, each matched on its group key (`value || "unknown"`).
 FILTER_FIELDS: tuple[str, ...] = ("tier", "model", "pipeline", "backend", "status")

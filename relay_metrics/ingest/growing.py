@@ -11,8 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .pushdown import OrderCheck
-from .schema import COLUMNS, NUMBER_FIELDS, STRING_FIELDS, UNIQUE_STRING_FIELDS
+from relay_metrics.ingest.pushdown import OrderCheck
+from relay_metrics.ingest.schema import COLUMNS, NUMBER_FIELDS, STRING_FIELDS, UNIQUE_STRING_FIELDS
 
 SPARE = 0.25  # room for this share more rows when a buffer is (re)made
 MIN_SPARE_ROWS = 1 << 16

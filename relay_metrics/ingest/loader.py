@@ -32,9 +32,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pj
 
-from . import report as rpt
-from .jsonline import as_number, parse_line
-from .pushdown import (
+from relay_metrics.ingest import report as rpt
+from relay_metrics.ingest.jsonline import as_number, parse_line
+from relay_metrics.ingest.pushdown import (
     DISORDER_BOUND_MS,
     OrderCheck,
     Span,
@@ -42,8 +42,8 @@ from .pushdown import (
     plan_window,
     whole_read_instead,
 )
-from .report import LoadReport
-from .schema import (
+from relay_metrics.ingest.report import LoadReport
+from relay_metrics.ingest.schema import (
     ARROW_SCHEMA,
     COLUMNS,
     MAX_ABS_TS_MS,
@@ -51,7 +51,7 @@ from .schema import (
     STRING_FIELDS,
     UNIQUE_STRING_FIELDS,
 )
-from .sources import LogSource, TruncatedFile, read_chunks, resolve_files
+from relay_metrics.ingest.sources import LogSource, TruncatedFile, read_chunks, resolve_files
 
 CHUNK_BYTES = 4 << 20
 # Below this size a block that pyarrow can't take whole is parsed line by line.
@@ -152,7 +152,9 @@ class FileRange:
     rest: bytes  # the unterminated bytes after `end`, not yet parsed
 
 
-def read_range(path: Path, start: int, first_line: int | None, stream=None, progress: Progress | None = None) -> FileRange:
+def read_range(
+    path: Path, start: int, first_line: int | None, stream=None, progress: Progress | None = None
+) -> FileRange:
     """Parse path's complete lines from `start` (0 or just past a "\n") to its end; first_line
     is the number of the line at `start`, None when unknown.
 
@@ -163,8 +165,19 @@ def read_range(path: Path, start: int, first_line: int | None, stream=None, prog
         # What a refresh reads is small: in blocks small enough that every core gets one.
         size = os.fstat(stream.fileno()).st_size if stream else path.stat().st_size
         chunk_bytes = min(CHUNK_BYTES, max((size - start) // WORKERS + 1, EXACT_BELOW_BYTES * 4))
-        reader = _FileReader(path, report, (-math.inf, math.inf), pieces, pool, start, None, first_line,
-                             stream=stream, parse_rest=False, chunk_bytes=chunk_bytes)
+        reader = _FileReader(
+            path,
+            report,
+            (-math.inf, math.inf),
+            pieces,
+            pool,
+            start,
+            None,
+            first_line,
+            stream=stream,
+            parse_rest=False,
+            chunk_bytes=chunk_bytes,
+        )
         for fraction in reader.run():
             if progress:
                 progress(fraction)
@@ -194,9 +207,19 @@ class _Parsed:
 
 class _FileReader:
     def __init__(
-        self, path: Path, report: LoadReport, window, pieces: list, pool: ThreadPoolExecutor,
-        start: int = 0, stop: int | None = None, first_line: int | None = 1,
-        order: OrderCheck | None = None, stream=None, parse_rest: bool = True, chunk_bytes: int = CHUNK_BYTES,
+        self,
+        path: Path,
+        report: LoadReport,
+        window,
+        pieces: list,
+        pool: ThreadPoolExecutor,
+        start: int = 0,
+        stop: int | None = None,
+        first_line: int | None = 1,
+        order: OrderCheck | None = None,
+        stream=None,
+        parse_rest: bool = True,
+        chunk_bytes: int = CHUNK_BYTES,
     ):
         self.path, self.name = path, str(path)
         self.report, self.window, self.pieces, self.pool = report, window, pieces, pool
@@ -257,7 +280,7 @@ class _FileReader:
                 cut = chunk.rfind(b"\n", start) + 1
                 if cut > start:
                     yield chunk, start, cut, share
-                carry = chunk[max(cut, start):]
+                carry = chunk[max(cut, start) :]
         except TruncatedFile as exc:
             self.report.warnings.append(str(exc))
         self.carry = carry
@@ -546,7 +569,9 @@ class _ExactBuilder:
         for name, values in self.columns.items():
             if name in UNIQUE_STRING_FIELDS:
                 # NaN for missing, as in the arrow-backed column this may be joined to
-                data[name] = pd.Series(np.array([np.nan if v is None else v for v in values], dtype=object), dtype=object)
+                data[name] = pd.Series(
+                    np.array([np.nan if v is None else v for v in values], dtype=object), dtype=object
+                )
             elif name in STRING_FIELDS:
                 data[name] = _categorical(values)
             else:

@@ -27,10 +27,10 @@ from typing import BinaryIO, NamedTuple
 
 import numpy as np
 
-from .jsonline import as_number, parse_line
-from .report import WindowRead
-from .schema import MAX_ABS_TS_MS
-from .sources import TruncatedFile, is_compressed, open_log, read_chunks
+from relay_metrics.ingest.jsonline import as_number, parse_line
+from relay_metrics.ingest.report import WindowRead
+from relay_metrics.ingest.schema import MAX_ABS_TS_MS
+from relay_metrics.ingest.sources import TruncatedFile, is_compressed, open_log, read_chunks
 
 DISORDER_BOUND_MS = 15 * 60_000
 
@@ -244,7 +244,7 @@ def _last_records(path: Path, size: int) -> list[tuple[int, float]]:
         stream.seek(base)
         data = stream.read(size - base)
     found, position = [], 0
-    while (hit := _first_record_in(data[position:], base + position, skip_partial=position == 0 and base > 0)):
+    while hit := _first_record_in(data[position:], base + position, skip_partial=position == 0 and base > 0):
         found.append(hit)
         position = data.find(b"\n", hit[0] - base) + 1
     return found

@@ -10,8 +10,8 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from .breakdowns import WEEKDAY_NAMES
-from .export import display_safe
+from relay_metrics.metrics.zones import WEEKDAY_NAMES
+from relay_metrics.output.export import display_safe
 
 COST_COLOR = "#4c78a8"
 CALLS_COLOR = "#e45756"
@@ -23,9 +23,16 @@ _COST = alt.Tooltip("cost_usd:Q", title="Cost (USD)", format="$,.2f")
 
 def daily_chart(daily_df: pd.DataFrame) -> alt.LayerChart:
     """Cost per day as bars, calls per day as a line, each on its own axis."""
-    tooltip = [_DAY, _CALLS, _COST, alt.Tooltip("errors:Q", title="Errors", format=","),
-               alt.Tooltip("refused:Q", title="Refused", format=",")]
-    return _cost_bars_calls_line(daily_df, alt.X("yearmonthdate(day):T", title="Day"), tooltip, "Cost and calls per day")
+    tooltip = [
+        _DAY,
+        _CALLS,
+        _COST,
+        alt.Tooltip("errors:Q", title="Errors", format=","),
+        alt.Tooltip("refused:Q", title="Refused", format=","),
+    ]
+    return _cost_bars_calls_line(
+        daily_df, alt.X("yearmonthdate(day):T", title="Day"), tooltip, "Cost and calls per day"
+    )
 
 
 def install_daily_chart(df: pd.DataFrame) -> alt.LayerChart:
@@ -43,7 +50,11 @@ def status_chart(status_df: pd.DataFrame) -> alt.Chart:
             x=alt.X("calls:Q", title="Calls"),
             y=alt.Y("status:N", title="Status", sort="-x"),
             color=alt.Color("status:N", title="Status", legend=None),
-            tooltip=[alt.Tooltip("status:N", title="Status"), _CALLS, alt.Tooltip("share:Q", title="Share", format=".1%")],
+            tooltip=[
+                alt.Tooltip("status:N", title="Status"),
+                _CALLS,
+                alt.Tooltip("share:Q", title="Share", format=".1%"),
+            ],
         )
     )
 
@@ -60,7 +71,9 @@ def tier_chart(tier_df: pd.DataFrame) -> alt.LayerChart:
     tooltip += [alt.Tooltip(f"{name}:Q", title=title, format=fmt) for name, title, fmt in optional if name in tier_df]
     x = alt.X("tier:N", title="Tier", sort=alt.EncodingSortField("cost_usd", order="descending"))
     base = alt.Chart(display_safe(tier_df)).encode(x=x, tooltip=tooltip)
-    bars = base.mark_bar(color=COST_COLOR).encode(y=alt.Y("cost_usd:Q", title="Cost (USD)", axis=alt.Axis(format="$,.2f")))
+    bars = base.mark_bar(color=COST_COLOR).encode(
+        y=alt.Y("cost_usd:Q", title="Cost (USD)", axis=alt.Axis(format="$,.2f"))
+    )
     points = base.mark_point(color=CALLS_COLOR, filled=True, size=80).encode(y=alt.Y("calls:Q", title="Calls"))
     return alt.layer(bars, points, title="Cost and calls by tier").resolve_scale(y="independent")
 
@@ -108,7 +121,12 @@ def heatmap(weekday_hour_df: pd.DataFrame) -> alt.Chart:
             x=alt.X("hour:O", title="Hour of day", axis=alt.Axis(labelAngle=0)),
             y=alt.Y("weekday_name:O", title="Weekday", sort=list(WEEKDAY_NAMES)),
             color=alt.Color("calls:Q", title="Calls", scale=alt.Scale(scheme="blues")),
-            tooltip=[alt.Tooltip("weekday_name:O", title="Weekday"), alt.Tooltip("hour:O", title="Hour"), _CALLS, _COST],
+            tooltip=[
+                alt.Tooltip("weekday_name:O", title="Weekday"),
+                alt.Tooltip("hour:O", title="Hour"),
+                _CALLS,
+                _COST,
+            ],
         )
     )
 
@@ -135,8 +153,9 @@ def margin_chart(by_tier: pd.DataFrame) -> alt.LayerChart:
         .encode(
             x=alt.X("tier:N", title="Tier", sort="-y"),
             y=alt.Y("margin_usd:Q", title="Margin (USD)"),
-            color=alt.Color("outcome:N", title=None,
-                            scale=alt.Scale(domain=["profit", "loss"], range=[GAIN_COLOR, LOSS_COLOR])),
+            color=alt.Color(
+                "outcome:N", title=None, scale=alt.Scale(domain=["profit", "loss"], range=[GAIN_COLOR, LOSS_COLOR])
+            ),
             tooltip=[
                 alt.Tooltip("tier:N", title="Tier"),
                 alt.Tooltip("revenue_usd:Q", title="Revenue", format="$,.2f"),
@@ -171,7 +190,10 @@ def install_cost_chart(per_install: pd.DataFrame) -> alt.LayerChart:
         .encode(
             x="tier:N",
             y="price_per_month:Q",
-            tooltip=[alt.Tooltip("tier:N", title="Tier"), alt.Tooltip("price_per_month:Q", title="Price per month", format="$,.2f")],
+            tooltip=[
+                alt.Tooltip("tier:N", title="Tier"),
+                alt.Tooltip("price_per_month:Q", title="Price per month", format="$,.2f"),
+            ],
         )
     )
     return alt.layer(boxes, prices)

@@ -1,0 +1,1 @@
+"""What figures become: Altair charts, spreadsheet-safe CSV and text tables."""
