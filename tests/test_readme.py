@@ -28,6 +28,11 @@ def test_documented_cli_options_exist():
 
 def test_first_lines_give_the_run_and_test_commands_and_ci_runs_the_test_command():
     head = README.split("---", 1)[0]
-    assert "python3 -m streamlit run streamlit_app.py" in head and "pip install -r requirements.txt" in head
-    assert "./scripts/test" in head
+    commands = re.findall(r"^    (\S.*)$", head, flags=re.M)
+    assert commands == ["./scripts/run", "./scripts/test"]
     assert "./scripts/test" in (REPO / ".ci" / "run").read_text()
+    # Both install into a virtual environment, never into the system Python (PEP 668).
+    for script in ("run", "test"):
+        text = (REPO / "scripts" / script).read_text()
+        assert ". scripts/venv.sh" in text and '$VENV_PY" -m pip install' in text
+    assert "python3 -m venv .venv" in (REPO / "scripts" / "venv.sh").read_text()
