@@ -1,0 +1,334 @@
+"""The Plan: past traffic re-run under a scenario (caps, then swaps, then prices), beside the actuals.
+
+- Cap N on a tier: each install's calls on that tier (each call's own tier) in a calendar month
+  (UTC), in ts order (ties in log order); after its N-th credit-charged call, every later call
+  on the tier that month is refused: it costs nothing. The relay would still log the refused
+  call, so the install stays a subscriber: revenue is unchanged (refusals earn nothing extra).
+- Swap: each call matching its tier, pipeline (None: all) and model, not refused by a cap, is
+  re-costed with the target model's rates and its own token counts. Swaps apply in order; a call
+  moves at most once (the first swap that matches its logged model). A call without token
+  counts keeps its cost (there is nothing to re-cost).
+- Prices: revenue by the activity revenue rule (revenue.py) with the scenario's prices.
+Figures per tier come from one function, `tier_figures`, for the actuals and the scenario alike.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from relay_metrics.ingest.schema import TOKEN_FIELDS
+from relay_metrics.metrics import revenue
+from relay_metrics.metrics.figures import DEFAULT_TIER, UNKNOWN
+from relay_metrics.metrics.pricing import Pricing
+from relay_metrics.metrics.rates import RateTable, cost_of, learn_rates
+from relay_metrics.metrics.scenario import Scenario, Swap, check_scenario
+
+UNATTRIBUTED = "unattributed"
+MONEY = ("revenue_usd", "cost_usd", "margin_usd", "margin_pct")
+
+
+@dataclass(frozen=True)
+class Range:
+    """[since, until'] of a plan: until' is already min(until, the log's newest record)."""
+
+    since_ms: float | None
+    until_ms: float
+    oldest_ts: float  # the log's oldest record, for tiers with configured subscribers
+
+
+@dataclass(frozen=True)
+class TierFigures:
+    by_tier: pd.DataFrame  # tier, installs, revenue_usd, cost_usd, margin_usd, margin_pct (+ unattributed row)
+    by_install: pd.DataFrame  # install_id, tier, revenue_usd, cost_usd, margin_usd
+
+
+def tier_figures(
+    frame: pd.DataFrame, cost: np.ndarray, covered: pd.DataFrame, pricing: Pricing, span: Range
+) -> TierFigures:
+    """Revenue, cost and margin per tier by the revenue rule.
+
+    `frame` holds the calls of [since, until'] and `cost` their cost (actual or scenario);
+    `covered` is revenue.coverage() of the calls from P before since on. An install's cost
+    counts in the tier it is attributed to (its latest call at or before until'); calls
+    without an install id are the unattributed row.
+    """
+    installs = revenue.revenue_by_install(covered, pricing.price, span.since_ms, span.until_ms)
+    ids = _keys(frame["install_id"], UNKNOWN)
+    per_install = pd.Series(cost, dtype=float).groupby(pd.Series(ids, dtype=object)).sum()
+    unattributed = float(per_install.pop(UNKNOWN)) if UNKNOWN in per_install.index else 0.0
+    installs["cost_usd"] = installs["install_id"].map(per_install).fillna(0.0).astype(float)
+    installs["margin_usd"] = installs["revenue_usd"] - installs["cost_usd"]
+    tiers = list(dict.fromkeys([*pricing.tiers, *sorted(set(installs["tier"]))]))
+    grouped = installs.groupby("tier")
+    counts, revenues, costs = grouped.size(), grouped["revenue_usd"].sum(), grouped["cost_usd"].sum()
+    rows = []
+    for tier in tiers:
+        configured = pricing.tiers.get(tier)
+        if configured is not None and configured.subscribers is not None:
+            income = revenue.configured_revenue(
+                configured.subscribers, configured.price_per_month, span.since_ms, span.until_ms, span.oldest_ts
+            )
+        else:
+            income = float(revenues.get(tier, 0.0))
+        rows.append(_row(tier, int(counts.get(tier, 0)), income, float(costs.get(tier, 0.0))))
+    if unattributed:
+        rows.append(_row(UNATTRIBUTED, 0, 0.0, unattributed))
+    by_tier = pd.DataFrame(rows, columns=["tier", "installs", *MONEY])
+    by_tier["tier"] = by_tier["tier"].astype(object)
+    return TierFigures(by_tier, installs[["install_id", "tier", "revenue_usd", "cost_usd", "margin_usd"]])
+
+
+def _row(tier: str, installs: int, income: float, cost: float) -> list:
+    margin = income - cost
+    return [tier, installs, income, cost, margin, margin / income * 100 if income else None]
+
+
+@dataclass(frozen=True)
+class Plan:
+    rates: RateTable
+    by_tier: pd.DataFrame  # tier, installs, actual_* and scenario_* money, to_profit, to_loss
+    caps: pd.DataFrame  # tier, cap, installs_affected, calls_refused, jobs_refused, cost_saved_usd
+    swaps: list[dict]  # per swap: its levers, calls, cost_before_usd, cost_after_usd, by_tier rows
+    total: dict
+
+    def to_dict(self) -> dict:
+        return {
+            "rates": self.rates.to_records(),
+            "by_tier": _records(self.by_tier),
+            "caps": _records(self.caps),
+            "swaps": [{**s, "by_tier": _records(s["by_tier"])} for s in self.swaps],
+            "total": self.total,
+        }
+
+
+def simulate(context: pd.DataFrame, pricing: Pricing, rates: RateTable, scenario: Scenario, span: Range) -> Plan:
+    """Actual vs scenario figures over [since, until'].
+
+    `context` holds every call from at least P before since (and from the start of since's UTC
+    month, which caps count from) through until'; rows in log order.
+    """
+    ts = context["ts"].to_numpy(dtype=float)
+    since = -np.inf if span.since_ms is None else span.since_ms
+    in_range = (ts >= since) & (ts <= span.until_ms)
+    actual_cost = np.nan_to_num(context["cost_usd"].to_numpy(dtype=float))
+
+    refused, caps = apply_caps(context, scenario.caps, in_range, actual_cost)
+    cost = np.where(refused, 0.0, actual_cost)
+    cost, swaps = apply_swaps(context, scenario.swaps, rates, refused, in_range, cost)
+
+    covered = revenue.coverage(context[ts <= span.until_ms])
+    frame = context[in_range]
+    actual = tier_figures(frame, actual_cost[in_range], covered, pricing, span)
+    planned = tier_figures(frame, cost[in_range], covered, pricing.with_prices(scenario.prices), span)
+    by_tier = _side_by_side(actual, planned)
+    return Plan(rates, by_tier, caps, swaps, _total(by_tier))
+
+
+def apply_caps(
+    context: pd.DataFrame, caps: dict[str, int], in_range: np.ndarray, cost: np.ndarray
+) -> tuple[np.ndarray, pd.DataFrame]:
+    """Which calls the caps refuse (over all of `context`), and per tier what that means in range."""
+    refused = np.zeros(len(context), dtype=bool)
+    if caps:
+        tiers = _keys(context["tier"], DEFAULT_TIER)
+        ids = _keys(context["install_id"], UNKNOWN)
+        month = (
+            np.floor(context["ts"].to_numpy(dtype=float))
+            .astype("int64")
+            .astype("datetime64[ms]")
+            .astype("datetime64[M]")
+            .astype("int64")
+        )
+        credit = np.nan_to_num(context["credit_charged"].to_numpy(dtype=float)) > 0
+        ts = context["ts"].to_numpy(dtype=float)
+        for tier, cap in caps.items():
+            rows = np.flatnonzero((tiers == tier) & (ids != UNKNOWN))
+            if not len(rows):
+                continue
+            install, _ = pd.factorize(pd.Series(ids[rows], dtype=object))
+            # By install, month, ts; lexsort is stable, so equal ts keep their log order.
+            sort = np.lexsort((ts[rows], month[rows], install))
+            order, inst, mon = rows[sort], install[sort], month[rows][sort]
+            first = np.r_[True, (inst[1:] != inst[:-1]) | (mon[1:] != mon[:-1])]
+            charged = credit[order].astype(np.int64)
+            earlier = np.cumsum(charged) - charged  # credit-charged calls before this one, overall
+            starts = np.maximum.accumulate(np.where(first, np.arange(len(order)), 0))
+            before = earlier - earlier[starts]  # ... in its own install and month
+            refused[order[before >= cap]] = True
+    status = context["status"].astype(object).to_numpy()
+    newly = refused & in_range & (status != "refused")
+    rows = []
+    tiers = _keys(context["tier"], DEFAULT_TIER)
+    jobs = context["job_id"].astype(object).to_numpy()
+    for tier, cap in caps.items():
+        hit = newly & (tiers == tier)
+        job_ids = {j for j in jobs[hit] if isinstance(j, str) and j}
+        installs = set(_keys(context["install_id"], UNKNOWN)[hit])
+        rows.append([tier, cap, len(installs), int(hit.sum()), len(job_ids), float(cost[hit].sum())])
+    table = pd.DataFrame(
+        rows, columns=["tier", "cap", "installs_affected", "calls_refused", "jobs_refused", "cost_saved_usd"]
+    )
+    table["tier"] = table["tier"].astype(object)
+    return refused, table
+
+
+def apply_swaps(
+    context: pd.DataFrame,
+    swaps: tuple[Swap, ...],
+    rates: RateTable,
+    refused: np.ndarray,
+    in_range: np.ndarray,
+    cost: np.ndarray,
+) -> tuple[np.ndarray, list[dict]]:
+    """`cost` with the swapped calls re-costed, and per swap (and tier) what moved."""
+    cost = cost.copy()
+    if not swaps:
+        return cost, []
+    tiers = _keys(context["tier"], DEFAULT_TIER)
+    pipelines = _keys(context["pipeline"], UNKNOWN)
+    models = _keys(context["model"], UNKNOWN)
+    has_tokens = ~np.isnan(np.column_stack([context[f].to_numpy(dtype=float) for f in TOKEN_FIELDS])).all(axis=1)
+    ok = (context["status"].astype(object).to_numpy() == "success") & in_range
+    duration = context["duration_ms"].to_numpy(dtype=float)
+    moved = refused.copy()  # a refused call can't move, and a moved call moves once
+    results = []
+    for swap in swaps:
+        target = rates.rates(swap.to_model)
+        hit = ~moved & in_range & (models == swap.from_model) & has_tokens
+        if swap.tier is not None:
+            hit &= tiers == swap.tier
+        if swap.pipeline is not None:
+            hit &= pipelines == swap.pipeline
+        moved |= hit
+        before = cost.copy()
+        if target is not None:
+            cost[hit] = cost_of(context[hit], target)
+        rows = []
+        for tier, pipeline in sorted(set(zip(tiers[hit], pipelines[hit]))):
+            part = hit & (tiers == tier) & (pipelines == pipeline)
+            speed = ok & (models == swap.to_model) & (pipelines == pipeline)
+            own = speed & (tiers == tier)
+            basis = own if own.any() else speed
+            measured = duration[basis & ~np.isnan(duration)]
+            was = duration[ok & part & ~np.isnan(duration)]
+            rows.append(
+                {
+                    "tier": tier,
+                    "pipeline": pipeline,
+                    "calls": int(part.sum()),
+                    "cost_before_usd": float(before[part].sum()),
+                    "cost_after_usd": float(cost[part].sum()),
+                    "from_p50_duration_ms": float(np.median(was)) if len(was) else None,
+                    "to_p50_duration_ms": float(np.median(measured)) if len(measured) else None,
+                    "to_duration_basis": "this tier" if own.any() else "all tiers" if speed.any() else None,
+                }
+            )
+        results.append(
+            {
+                "tier": swap.tier,
+                "pipeline": swap.pipeline,
+                "from": swap.from_model,
+                "to": swap.to_model,
+                "calls": int(hit.sum()),
+                "cost_before_usd": float(before[hit].sum()),
+                "cost_after_usd": float(cost[hit].sum()),
+                "by_tier": pd.DataFrame(rows, columns=_SWAP_ROW),
+            }
+        )
+    return cost, results
+
+
+_SWAP_ROW = [
+    "tier",
+    "pipeline",
+    "calls",
+    "cost_before_usd",
+    "cost_after_usd",
+    "from_p50_duration_ms",
+    "to_p50_duration_ms",
+    "to_duration_basis",
+]
+
+
+def _side_by_side(actual: TierFigures, planned: TierFigures) -> pd.DataFrame:
+    left = actual.by_tier.rename(columns={name: f"actual_{name}" for name in MONEY})
+    right = planned.by_tier.rename(columns={name: f"scenario_{name}" for name in MONEY}).drop(columns="installs")
+    table = left.merge(right, on="tier", how="outer", sort=False)
+    table["installs"] = table["installs"].fillna(0).astype(int)
+    margins = actual.by_install[["install_id", "tier", "margin_usd"]].merge(
+        planned.by_install[["install_id", "margin_usd"]], on="install_id", suffixes=("_actual", "_scenario")
+    )
+    to_profit = (
+        margins[(margins["margin_usd_actual"] < 0) & (margins["margin_usd_scenario"] >= 0)].groupby("tier").size()
+    )
+    to_loss = margins[(margins["margin_usd_actual"] >= 0) & (margins["margin_usd_scenario"] < 0)].groupby("tier").size()
+    table["installs_to_profit"] = table["tier"].map(to_profit).fillna(0).astype(int)
+    table["installs_to_loss"] = table["tier"].map(to_loss).fillna(0).astype(int)
+    table["tier"] = table["tier"].astype(object)
+    return table
+
+
+def _total(by_tier: pd.DataFrame) -> dict:
+    total: dict = {"installs": int(by_tier["installs"].sum())}
+    for side in ("actual", "scenario"):
+        income = float(by_tier[f"{side}_revenue_usd"].sum())
+        cost = float(by_tier[f"{side}_cost_usd"].sum())
+        total[f"{side}_revenue_usd"] = income
+        total[f"{side}_cost_usd"] = cost
+        total[f"{side}_margin_usd"] = income - cost
+        total[f"{side}_margin_pct"] = (income - cost) / income * 100 if income else None
+    total["installs_to_profit"] = int(by_tier["installs_to_profit"].sum())
+    total["installs_to_loss"] = int(by_tier["installs_to_loss"].sum())
+    return total
+
+
+def check(scenario: Scenario, context: pd.DataFrame, pricing: Pricing, rates: RateTable) -> None:
+    """check_scenario against this log and pricing file (raises ScenarioError)."""
+    tiers = set(_keys(context["tier"], DEFAULT_TIER)) | set(pricing.tiers)
+    pipelines = set(_keys(context["pipeline"], UNKNOWN)) - {UNKNOWN}
+    log_models = set(_keys(context["model"], UNKNOWN)) - {UNKNOWN}
+    check_scenario(scenario, tiers, pipelines, log_models, set(rates.models()) | set(pricing.models))
+
+
+def context_since(since_ms: float | None) -> float | None:
+    """How far back a plan reads: P before since for coverage, and the start of since's UTC
+    month, which a cap counts credits from."""
+    if since_ms is None:
+        return None
+    month = np.datetime64(int(since_ms), "ms").astype("datetime64[M]").astype("datetime64[ms]").astype("int64")
+    return float(min(since_ms - revenue.PERIOD_MS, month))
+
+
+def _keys(column: pd.Series, missing: str) -> np.ndarray:
+    return revenue._keys(column, missing)
+
+
+def _records(frame: pd.DataFrame) -> list[dict]:
+    out = []
+    for row in frame.to_dict(orient="records"):
+        out.append({key: _plain(value) for key, value in row.items()})
+    return out
+
+
+def _plain(value):
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return None if np.isnan(value) else float(value)
+    return value
+
+
+def plan_for(context: pd.DataFrame, pricing: Pricing, scenario: Scenario, span: Range) -> Plan:
+    """Rates learnt from the range's calls, the scenario checked against the log, then simulate().
+
+    Raises ScenarioError naming what the scenario gets wrong."""
+    ts = context["ts"].to_numpy(dtype=float)
+    since = -np.inf if span.since_ms is None else span.since_ms
+    rates = learn_rates(context[(ts >= since) & (ts <= span.until_ms)], pricing)
+    check(scenario, context, pricing, rates)
+    return simulate(context, pricing, rates, scenario, span)
