@@ -213,10 +213,7 @@ def run_simulate(args: argparse.Namespace, parser: argparse.ArgumentParser) -> i
         result = plan.plan_for(frame[ts <= until], pricing, scenario, span)
     except ScenarioError as exc:
         parser.error(str(exc))
-    output = result.to_dict()
-    if args.tier:
-        output["by_tier"] = [row for row in output["by_tier"] if row["tier"] in args.tier]
-        output["caps"] = [row for row in output["caps"] if row["tier"] in args.tier]
+    output = result.for_tiers(tuple(args.tier) if args.tier else None).to_dict()
     output.update(window.to_dict())
     if args.format == "table":  # nested lists don't fit a table: flatten them into their own
         for row in output["rates"]:

@@ -94,6 +94,15 @@ class Plan:
     swaps: list[dict]  # per swap: its levers, calls, cost_before_usd, cost_after_usd, by_tier rows
     total: dict
 
+    def for_tiers(self, tiers: tuple[str, ...] | None) -> Plan:
+        """Only these tiers' rows (None: all), the total over them; "unknown" keeps unattributed."""
+        if tiers is None:
+            return self
+        wanted = set(tiers) | ({UNATTRIBUTED} if UNKNOWN in tiers else set())
+        by_tier = self.by_tier[self.by_tier["tier"].isin(wanted)].reset_index(drop=True)
+        caps = self.caps[self.caps["tier"].isin(wanted)].reset_index(drop=True)
+        return Plan(self.rates, by_tier, caps, self.swaps, _total(by_tier))
+
     def to_dict(self) -> dict:
         return {
             "rates": self.rates.to_records(),
@@ -303,6 +312,10 @@ def context_since(since_ms: float | None) -> float | None:
 
 
 def _keys(column: pd.Series, missing: str) -> np.ndarray:
+    """Per row `value || missing` as objects; through the categories when there are some (fast)."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        names = [missing if name == "" else name for name in column.cat.categories]
+        return np.array([*names, missing], dtype=object)[column.cat.codes.to_numpy()]
     return revenue._keys(column, missing)
 
 
