@@ -9,6 +9,33 @@ from relay_metrics.output import plan_chart
 from relay_metrics.output.export import visible
 
 ALL = "(all)"
+MONEY_KEYS = ("revenue_usd", "cost_usd", "margin_usd", "margin_pct")
+BY_TIER_ORDER = [
+    "tier",
+    *(
+        f"{side}_{key}"
+        for key in ("margin_usd", "margin_pct", "revenue_usd", "cost_usd")
+        for side in ("actual", "scenario")
+    ),
+    "installs",
+    "installs_to_profit",
+    "installs_to_loss",
+]
+
+
+def _key(tier: str) -> str:
+    # A widget key from a log string: escaped, so a lone surrogate can't break Streamlit's hashing.
+    return tier.encode("unicode_escape").decode("ascii")
+
+
+def _money(value: float, sign: bool = False) -> str:
+    text = f"${abs(value):,.2f}"
+    return ("-" if value < 0 else "+" if sign else "") + text
+
+
+def _percent(value: float | None) -> str:
+    return "–" if value is None else f"{value:.1f}%"
+
 
 HOW = """
 - **Measured**: the *actual* columns: the log's costs, and revenue by the activity rule of
@@ -30,6 +57,7 @@ HOW = """
 """
 
 view = page.start("Plan")
+st.set_page_config(layout="wide")  # the by-tier table has actual and scenario columns side by side
 st.caption(
     "Actual figures are **measured** from the log; model rates are **estimated** from it; "
     "the scenario columns are a **what-if**, never replacing the actuals."
@@ -81,7 +109,7 @@ def _add_swap() -> None:
 def _reset() -> None:
     scenario_url.store(Scenario())
     for key in list(st.session_state):
-        if isinstance(key, str) and key.startswith(("plan_price:", "plan_cap:")):
+        if key.startswith(("plan_price:", "plan_cap:")):
             del st.session_state[key]
 
 
@@ -91,7 +119,7 @@ new_prices, new_caps = {}, {}
 with price_col:
     st.markdown("**Monthly price per tier** (pricing.toml's, unless changed)")
     for tier in tiers:
-        key = f"plan_price:{tier}"
+        key = f"plan_price:{_key(tier)}"
         if key not in st.session_state:
             st.session_state[key] = float(scenario.prices.get(tier, file_pricing.price(tier)))
         name, field = st.columns([1, 2], vertical_alignment="center")
@@ -104,7 +132,7 @@ with price_col:
 with cap_col:
     st.markdown("**Credits per install per month** (empty: no cap)")
     for tier in tiers:
-        key = f"plan_cap:{tier}"
+        key = f"plan_cap:{_key(tier)}"
         if key not in st.session_state:
             st.session_state[key] = scenario.caps.get(tier)
         name, field = st.columns([1, 2], vertical_alignment="center")
@@ -126,7 +154,7 @@ for number, swap in enumerate(scenario.swaps):
         args=(tuple(s for s in scenario.swaps if s != swap),),
     )
 if models:
-    cols = st.columns(5, vertical_alignment="bottom")
+    cols = st.columns([2, 2, 3, 3, 2], vertical_alignment="bottom")
     cols[0].selectbox("Tier", [ALL, *tiers], key="plan_swap_tier", format_func=visible)
     cols[1].selectbox("Pipeline", [ALL, *pipelines], key="plan_swap_pipeline", format_func=visible)
     cols[2].selectbox("From model", models, key="plan_swap_from", format_func=visible)
@@ -149,28 +177,29 @@ result = result.for_tiers(view.filters.tier)
 
 st.subheader("Actual (measured) vs scenario, by tier")
 total = result.total
-cards = st.columns(4)
-for card, label, key in zip(cards, ("Revenue", "Cost", "Margin"), ("revenue_usd", "cost_usd", "margin_usd")):
-    actual, planned = total[f"actual_{key}"], total[f"scenario_{key}"]
-    card.metric(
-        f"{label}: actual → scenario",
-        f"${actual:,.2f} → ${planned:,.2f}",
-        delta=f"{planned - actual:+,.2f}" if planned != actual else None,
-        delta_color="inverse" if key == "cost_usd" else "normal",
-    )
-pct_actual, pct_planned = total["actual_margin_pct"], total["scenario_margin_pct"]
-cards[3].metric(
-    "Margin %: actual → scenario",
-    f"{'–' if pct_actual is None else f'{pct_actual:.1f}%'} → {'–' if pct_planned is None else f'{pct_planned:.1f}%'}",
-)
+for side, title in (("actual", "Actual (measured)"), ("scenario", "Scenario (what-if)")):
+    st.markdown(f"**{title}**")
+    cards = st.columns(4)
+    for card, label, key in zip(cards, ("Revenue", "Cost", "Margin", "Margin %"), MONEY_KEYS):
+        value, actual = total[f"{side}_{key}"], total[f"actual_{key}"]
+        change = None if side == "actual" or value is None or actual is None or value == actual else value - actual
+        card.metric(
+            label,
+            _percent(value) if key == "margin_pct" else _money(value),
+            delta=None
+            if change is None
+            else (f"{change:+.1f} pts" if key == "margin_pct" else _money(change, sign=True)),
+            delta_color="inverse" if key == "cost_usd" else "normal",
+            help=None if side == "actual" else "Change against the actual figure.",
+        )
 st.text(
     f"Installs that turn from loss to profit: {total['installs_to_profit']:,}; from profit to loss: "
     f"{total['installs_to_loss']:,}."
 )
-chart, numbers = st.columns([2, 3])
+chart, numbers = st.columns([1, 3])
 chart.altair_chart(plan_chart.margin_before_after(result.by_tier), width="stretch")
-with numbers:
-    page.table(result.by_tier, "plan-by-tier")
+with numbers:  # margins first: the columns a founder compares; the rest scroll
+    page.table(result.by_tier[BY_TIER_ORDER], "plan-by-tier")
 
 if chosen.caps:
     st.subheader("Caps (scenario)")
@@ -185,5 +214,28 @@ if result.swaps:
         page.table(swap["by_tier"], f"plan-swap-{number}")
 
 st.subheader("Model rates (estimated, USD per 1M tokens)")
-rates = result.rates.table.assign(flags=result.rates.table["flags"].map("; ".join))
-page.table(rates, "plan-rates")
+rates = result.rates.table
+shown_rates = rates.assign(
+    input_per_mtok=rates["input_per_mtok"].round(4),
+    output_per_mtok=rates["output_per_mtok"].round(4),
+    thinking_per_mtok=rates["thinking_per_mtok"].round(4),
+    r2=rates["r2"].astype(float).round(4),
+    max_residual_pct=rates["max_rel_residual"].astype(float) * 100,
+    flags=rates["flags"].map("; ".join),
+).drop(columns="max_rel_residual")
+page.table(
+    shown_rates[
+        [
+            "model",
+            "input_per_mtok",
+            "output_per_mtok",
+            "thinking_per_mtok",
+            "calls",
+            "r2",
+            "max_residual_pct",
+            "source",
+            "flags",
+        ]
+    ],
+    "plan-rates",
+)

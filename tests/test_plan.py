@@ -127,10 +127,13 @@ def test_bad_scenario_files_name_the_key(text, message):
 
 def test_scenario_round_trips_through_the_url():
     scenario = Scenario(
-        {"pro": 14.99, "odd:tier": 3.0}, {"core": 20}, (Swap("a", "b", "core", None), Swap("a", "c", None, "x"))
+        {"pro": 14.99, "odd:tier": 3.0, 'x"\\\ud800\u202e': 1.5},
+        {"core": 20},
+        (Swap("a", "b", "core", None), Swap("\ud800", "c", None, "x")),
     )
     query = scenario.to_query()
-    assert query["price"] == ["pro:14.99", "odd:tier:3"]
+    assert query["price"] == ["pro:14.99", "odd:tier:3", r"x\"\\\ud800\u202e:1.5"]
+    assert all(value.isascii() for values in query.values() for value in values)
     assert from_query(lambda key: query.get(key, [])) == scenario
     with pytest.raises(ScenarioError, match="cap core"):
         from_query(lambda key: ["core:-1"] if key == "cap" else [])

@@ -4,6 +4,7 @@ must show the same figures."""
 from __future__ import annotations
 
 import json
+import time
 from datetime import timedelta
 
 import pytest
@@ -218,3 +219,30 @@ def test_the_cli_json_equals_the_pages_figures(demo_log, monkeypatch, tmp_path, 
                 continue
             got = shown.loc[row["tier"], name]
             assert (value is None and got != got) or got == pytest.approx(value, rel=1e-12), (row["tier"], name)
+
+
+def test_hostile_tier_and_model_names_stay_text_on_the_plan_page(write_log, monkeypatch):
+    hostile_tier, hostile_model = "**pro**<b>\ud800", "<img src=x>\u202emodel"
+    now = int(time.time() * 1000)
+    records = [
+        record(
+            now - i * 3_600_000,
+            install_id=f"i{i % 3}",
+            tier=tier,
+            pipeline="analyze",
+            model=model,
+            status="success",
+            credit_charged=1,
+            cost_usd=0.01 * (i + 1),
+            input_tokens=1000 + i,
+            output_tokens=100 * i,
+        )  # fmt: skip
+        for i in range(12)
+        for tier, model in [(hostile_tier if i % 2 else "core", hostile_model if i % 3 else "m1")]
+    ]
+    at = page(write_log(*records), monkeypatch)
+    at.number_input(key="plan_cap:" + hostile_tier.encode("unicode_escape").decode("ascii")).set_value(1).run()
+    assert not at.exception
+    shown = by_tier(at)
+    assert shown.loc["core", "actual_cost_usd"] == shown.loc["core", "actual_cost_usd"]
+    assert not [m for m in at.markdown if "<b>" in m.value or "<img" in m.value]

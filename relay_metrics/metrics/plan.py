@@ -14,6 +14,7 @@ Figures per tier come from one function, `tier_figures`, for the actuals and the
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
@@ -57,27 +58,33 @@ def tier_figures(
     """
     installs = revenue.revenue_by_install(covered, pricing.price, span.since_ms, span.until_ms)
     ids = _keys(frame["install_id"], UNKNOWN)
-    per_install = pd.Series(cost, dtype=float).groupby(pd.Series(ids, dtype=object)).sum()
-    unattributed = float(per_install.pop(UNKNOWN)) if UNKNOWN in per_install.index else 0.0
-    installs["cost_usd"] = installs["install_id"].map(per_install).fillna(0.0).astype(float)
+    # factorize + bincount, not groupby/merge: pandas would infer a str type for the keys,
+    # which can't hold a lone surrogate (log strings may).
+    codes, labels = pd.factorize(pd.Series(ids, dtype=object))
+    sums = dict(zip(labels, np.bincount(codes, weights=cost, minlength=len(labels)).tolist()))
+    unattributed = sums.pop(UNKNOWN, 0.0)
+    installs["cost_usd"] = np.array([sums.get(i, 0.0) for i in installs["install_id"]], dtype=float)
     installs["margin_usd"] = installs["revenue_usd"] - installs["cost_usd"]
-    tiers = list(dict.fromkeys([*pricing.tiers, *sorted(set(installs["tier"]))]))
-    grouped = installs.groupby("tier")
-    counts, revenues, costs = grouped.size(), grouped["revenue_usd"].sum(), grouped["cost_usd"].sum()
+    tier_codes, tier_names = pd.factorize(installs["tier"])
+    position = {tier: i for i, tier in enumerate(tier_names)}
+    counts = np.bincount(tier_codes, minlength=len(tier_names))
+    revenues = np.bincount(tier_codes, weights=installs["revenue_usd"].to_numpy(), minlength=len(tier_names))
+    costs = np.bincount(tier_codes, weights=installs["cost_usd"].to_numpy(), minlength=len(tier_names))
     rows = []
-    for tier in tiers:
+    for tier in dict.fromkeys([*pricing.tiers, *sorted(tier_names)]):
+        at = position.get(tier)
         configured = pricing.tiers.get(tier)
         if configured is not None and configured.subscribers is not None:
             income = revenue.configured_revenue(
                 configured.subscribers, configured.price_per_month, span.since_ms, span.until_ms, span.oldest_ts
             )
         else:
-            income = float(revenues.get(tier, 0.0))
-        rows.append(_row(tier, int(counts.get(tier, 0)), income, float(costs.get(tier, 0.0))))
+            income = 0.0 if at is None else float(revenues[at])
+        cost_of_tier = 0.0 if at is None else float(costs[at])
+        rows.append(_row(tier, 0 if at is None else int(counts[at]), income, cost_of_tier))
     if unattributed:
         rows.append(_row(UNATTRIBUTED, 0, 0.0, unattributed))
-    by_tier = pd.DataFrame(rows, columns=["tier", "installs", *MONEY])
-    by_tier["tier"] = by_tier["tier"].astype(object)
+    by_tier = table_of(rows, ["tier", "installs", *MONEY])
     return TierFigures(by_tier, installs[["install_id", "tier", "revenue_usd", "cost_usd", "margin_usd"]])
 
 
@@ -177,10 +184,7 @@ def apply_caps(
         job_ids = {j for j in jobs[hit] if isinstance(j, str) and j}
         installs = set(_keys(context["install_id"], UNKNOWN)[hit])
         rows.append([tier, cap, len(installs), int(hit.sum()), len(job_ids), float(cost[hit].sum())])
-    table = pd.DataFrame(
-        rows, columns=["tier", "cap", "installs_affected", "calls_refused", "jobs_refused", "cost_saved_usd"]
-    )
-    table["tier"] = table["tier"].astype(object)
+    table = table_of(rows, ["tier", "cap", "installs_affected", "calls_refused", "jobs_refused", "cost_saved_usd"])
     return refused, table
 
 
@@ -244,7 +248,7 @@ def apply_swaps(
                 "calls": int(hit.sum()),
                 "cost_before_usd": float(before[hit].sum()),
                 "cost_after_usd": float(cost[hit].sum()),
-                "by_tier": pd.DataFrame(rows, columns=_SWAP_ROW),
+                "by_tier": table_of([[row[name] for name in _SWAP_ROW] for row in rows], _SWAP_ROW),
             }
         )
     return cost, results
@@ -263,21 +267,38 @@ _SWAP_ROW = [
 
 
 def _side_by_side(actual: TierFigures, planned: TierFigures) -> pd.DataFrame:
-    left = actual.by_tier.rename(columns={name: f"actual_{name}" for name in MONEY})
-    right = planned.by_tier.rename(columns={name: f"scenario_{name}" for name in MONEY}).drop(columns="installs")
-    table = left.merge(right, on="tier", how="outer", sort=False)
-    table["installs"] = table["installs"].fillna(0).astype(int)
-    margins = actual.by_install[["install_id", "tier", "margin_usd"]].merge(
-        planned.by_install[["install_id", "margin_usd"]], on="install_id", suffixes=("_actual", "_scenario")
-    )
-    to_profit = (
-        margins[(margins["margin_usd_actual"] < 0) & (margins["margin_usd_scenario"] >= 0)].groupby("tier").size()
-    )
-    to_loss = margins[(margins["margin_usd_actual"] >= 0) & (margins["margin_usd_scenario"] < 0)].groupby("tier").size()
-    table["installs_to_profit"] = table["tier"].map(to_profit).fillna(0).astype(int)
-    table["installs_to_loss"] = table["tier"].map(to_loss).fillna(0).astype(int)
-    table["tier"] = table["tier"].astype(object)
-    return table
+    """One row per tier: actual_* and scenario_* money, and how many installs change sides."""
+    left = {row[0]: row for row in actual.by_tier.itertuples(index=False)}
+    right = {row[0]: row for row in planned.by_tier.itertuples(index=False)}
+    # Both come from the same installs in the same order (revenue_by_install sorts by id).
+    was = actual.by_install["margin_usd"].to_numpy()
+    now = planned.by_install["margin_usd"].to_numpy()
+    tiers = actual.by_install["tier"].to_numpy(dtype=object)
+    to_profit = Counter(tiers[(was < 0) & (now >= 0)].tolist())
+    to_loss = Counter(tiers[(was >= 0) & (now < 0)].tolist())
+    rows = []
+    for tier in dict.fromkeys([*left, *right]):
+        a, b = left.get(tier), right.get(tier)
+        installs = (a or b)[1]
+        money_a = list(a[2:]) if a else [0.0, 0.0, 0.0, None]
+        money_b = list(b[2:]) if b else [0.0, 0.0, 0.0, None]
+        rows.append([tier, installs, *money_a, *money_b, to_profit.get(tier, 0), to_loss.get(tier, 0)])
+    columns = ["tier", "installs", *(f"actual_{m}" for m in MONEY), *(f"scenario_{m}" for m in MONEY)]
+    return table_of(rows, [*columns, "installs_to_profit", "installs_to_loss"])
+
+
+def table_of(rows: list[list], columns: list[str]) -> pd.DataFrame:
+    """A frame from rows, text columns as objects: pandas' inferred str type can't hold a lone
+    surrogate, which a tier, model or pipeline from the log may."""
+    values = list(zip(*rows)) if rows else [()] * len(columns)
+    data = {}
+    for name, column in zip(columns, values):
+        text = any(isinstance(v, str) for v in column) or (not rows and name in _TEXT_COLUMNS)
+        data[name] = pd.Series(list(column), dtype=object if text else None)
+    return pd.DataFrame(data, columns=columns)
+
+
+_TEXT_COLUMNS = {"tier", "pipeline", "model", "source", "flags", "to_duration_basis"}
 
 
 def _total(by_tier: pd.DataFrame) -> dict:

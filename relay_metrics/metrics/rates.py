@@ -103,8 +103,15 @@ def learn_rates(frame: pd.DataFrame, pricing: Pricing | None = None) -> RateTabl
         if len(y) == 0:
             flags.append("no calls with tokens and a cost in the log")
         rows.append([model, *coef, int(mask.sum()), r2, worst, source, tuple(flags)])
-    table = pd.DataFrame(rows, columns=RATE_COLUMNS)
-    table["model"] = table["model"].astype(object)
+    # Object columns: pandas' inferred str type can't hold a lone surrogate (a model name may).
+    columns = list(zip(*rows)) if rows else [()] * len(RATE_COLUMNS)
+    table = pd.DataFrame(
+        {
+            name: pd.Series(list(values), dtype=object if name in ("model", "source", "flags") else float)
+            for name, values in zip(RATE_COLUMNS, columns)
+        }
+    )
+    table["calls"] = table["calls"].astype(int)
     return RateTable(table)
 
 

@@ -14,7 +14,9 @@ written back to URL parameters, so every page that wants a scenario reads the sa
     to = "gemini-2.5-flash-lite"
 
 URL parameters: `price=TIER:USD` and `cap=TIER:N` (repeated; split at the last colon, so a
-tier may hold one), `swap=["tier","pipeline","from","to"]` (a JSON array, null for "all").
+tier may hold one; the tier is written as a JSON string's inside, so anything that isn't
+printable ASCII is a JSON escape and a lone surrogate survives the URL),
+`swap=["tier","pipeline","from","to"]` (a JSON array, null for "all").
 """
 
 from __future__ import annotations
@@ -62,8 +64,8 @@ class Scenario:
     def to_query(self) -> dict[str, list[str]]:
         """URL parameters for st.query_params (a key with no values is left out)."""
         query = {
-            "price": [f"{tier}:{_number_text(price)}" for tier, price in self.prices.items()],
-            "cap": [f"{tier}:{cap}" for tier, cap in self.caps.items()],
+            "price": [f"{_escape(tier)}:{_number_text(price)}" for tier, price in self.prices.items()],
+            "cap": [f"{_escape(tier)}:{cap}" for tier, cap in self.caps.items()],
             "swap": [json.dumps([s.tier, s.pipeline, s.from_model, s.to_model]) for s in self.swaps],
         }
         return {key: values for key, values in query.items() if values}
@@ -169,7 +171,14 @@ def _pair(text: str, key: str) -> tuple[str, str]:
     tier, colon, value = text.rpartition(":")
     if not colon or not tier:
         raise ScenarioError(f"{key} {text!r}: expected TIER:VALUE")
-    return tier, value
+    try:
+        return json.loads(f'"{tier}"'), value
+    except ValueError:
+        raise ScenarioError(f"{key} {text!r}: the tier isn't a valid escaped string") from None
+
+
+def _escape(tier: str) -> str:
+    return json.dumps(tier, ensure_ascii=True)[1:-1]
 
 
 def _price(value: object, key: str) -> float:

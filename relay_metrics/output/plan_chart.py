@@ -29,7 +29,7 @@ def margin_before_after(by_tier: pd.DataFrame) -> alt.LayerChart:
         ignore_index=True,
     )
     bars = (
-        alt.Chart(display_safe(long), title="Margin by tier: actual and scenario")
+        alt.Chart(display_safe(long), title="Margin by tier")
         .mark_bar()
         .encode(
             x=alt.X("tier:N", title="Tier"),
@@ -39,7 +39,7 @@ def margin_before_after(by_tier: pd.DataFrame) -> alt.LayerChart:
                 "figures:N",
                 title=None,
                 scale=alt.Scale(domain=["Actual (measured)", "Scenario"], range=[ACTUAL_COLOR, SCENARIO_COLOR]),
-                legend=alt.Legend(orient="bottom"),
+                legend=alt.Legend(orient="top", direction="vertical", labelLimit=0),
             ),
             tooltip=[
                 alt.Tooltip("tier:N", title="Tier"),
