@@ -236,7 +236,7 @@ def test_hostile_tier_and_model_names_stay_text_on_the_plan_page(write_log, monk
             cost_usd=0.01 * (i + 1),
             input_tokens=1000 + i,
             output_tokens=100 * i,
-        )  # fmt: skip
+        )
         for i in range(12)
         for tier, model in [(hostile_tier if i % 2 else "core", hostile_model if i % 3 else "m1")]
     ]
