@@ -4,6 +4,7 @@ and the plan itself, cached per log version, range, pricing and scenario."""
 from __future__ import annotations
 
 import json
+import math
 
 import numpy as np
 import pandas as pd
@@ -36,7 +37,8 @@ def _context(view: View) -> tuple[pd.DataFrame, tuple]:
     if view.choice.is_upload:
         return view.log.frame, view.log_key
     reach = plan.context_since(view.filters.since_ms)
-    got = source.load(view.choice, reach, view.filters.until_ms)
+    until = view.filters.until_ms
+    got = source.load(view.choice, reach, math.inf if until is None else until)
     return got.loaded.frame, (view.choice.paths, got.version)
 
 

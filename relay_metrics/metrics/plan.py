@@ -176,15 +176,17 @@ def apply_caps(
             refused[order[before >= cap]] = True
     status = context["status"].astype(object).to_numpy()
     newly = refused & in_range & (status != "refused")
-    rows = []
+    table_rows: list[list] = []
     tiers = _keys(context["tier"], DEFAULT_TIER)
     jobs = context["job_id"].astype(object).to_numpy()
     for tier, cap in caps.items():
         hit = newly & (tiers == tier)
         job_ids = {j for j in jobs[hit] if isinstance(j, str) and j}
         installs = set(_keys(context["install_id"], UNKNOWN)[hit])
-        rows.append([tier, cap, len(installs), int(hit.sum()), len(job_ids), float(cost[hit].sum())])
-    table = table_of(rows, ["tier", "cap", "installs_affected", "calls_refused", "jobs_refused", "cost_saved_usd"])
+        table_rows.append([tier, cap, len(installs), int(hit.sum()), len(job_ids), float(cost[hit].sum())])
+    table = table_of(
+        table_rows, ["tier", "cap", "installs_affected", "calls_refused", "jobs_refused", "cost_saved_usd"]
+    )
     return refused, table
 
 
@@ -279,7 +281,7 @@ def _side_by_side(actual: TierFigures, planned: TierFigures) -> pd.DataFrame:
     rows = []
     for tier in dict.fromkeys([*left, *right]):
         a, b = left.get(tier), right.get(tier)
-        installs = (a or b)[1]
+        installs = a[1] if a is not None else b[1] if b is not None else 0
         money_a = list(a[2:]) if a else [0.0, 0.0, 0.0, None]
         money_b = list(b[2:]) if b else [0.0, 0.0, 0.0, None]
         rows.append([tier, installs, *money_a, *money_b, to_profit.get(tier, 0), to_loss.get(tier, 0)])

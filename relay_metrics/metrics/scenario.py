@@ -25,7 +25,9 @@ import json
 import math
 import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from relay_metrics.metrics.pricing import _line_of
 
@@ -75,7 +77,9 @@ def from_query(get_all) -> Scenario:
     """The scenario in URL parameters; `get_all(key)` lists a key's values (st.query_params.get_all).
 
     Raises ScenarioError naming the parameter that can't be read."""
-    prices, caps, swaps = {}, {}, []
+    prices: dict[str, float] = {}
+    caps: dict[str, int] = {}
+    swaps: list[Swap] = []
     for text in get_all("price"):
         tier, price = _pair(text, "price")
         prices[tier] = _price(price, f"price {tier}")
@@ -110,8 +114,14 @@ def parse_scenario(text: str, name: str = "scenario.toml") -> Scenario:
     for key in data:
         if key not in _TOP_KEYS:
             raise fail(f"unknown key {key!r} (expected [prices], [caps] or [[swap]])", None, key)
-    prices, caps, swaps = {}, {}, []
-    for table, into, read in (("prices", prices, _price), ("caps", caps, _cap)):
+    prices: dict[str, float] = {}
+    caps: dict[str, int] = {}
+    swaps: list[Swap] = []
+    readers: tuple[tuple[str, dict[str, Any], Callable[[object, str], float]], ...] = (
+        ("prices", prices, _price),
+        ("caps", caps, _cap),
+    )
+    for table, into, read in readers:
         values = data.get(table, {})
         if not isinstance(values, dict):
             raise fail(f"{table} must be a table like [{table}]", None, table)

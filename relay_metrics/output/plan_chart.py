@@ -11,7 +11,7 @@ ACTUAL_COLOR = "#4c78a8"
 SCENARIO_COLOR = "#f58518"
 
 
-def margin_before_after(by_tier: pd.DataFrame) -> alt.LayerChart:
+def margin_before_after(by_tier: pd.DataFrame) -> alt.LayerChart | alt.FacetChart:
     """Grouped bars: per tier, the actual margin and the scenario's, with a zero rule."""
     long = pd.concat(
         [
