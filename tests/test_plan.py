@@ -141,7 +141,8 @@ def test_scenario_round_trips_through_the_url():
 
 def check_of(context, scenario: Scenario, prices: str = PRICES):
     pricing = parse_pricing(prices)
-    plan.check(scenario, context, pricing, learn_rates(context, pricing))
+    ts = context["ts"]
+    plan.check(scenario, plan.prepare(context, pricing, plan.Range(None, float(ts.max()), float(ts.min()))))
 
 
 @pytest.mark.parametrize(

@@ -57,10 +57,17 @@ def tier_figures(
     without an install id are the unattributed row.
     """
     installs = revenue.revenue_by_install(covered, pricing.price, span.since_ms, span.until_ms)
-    ids = _keys(frame["install_id"], UNKNOWN)
     # factorize + bincount, not groupby/merge: pandas would infer a str type for the keys,
     # which can't hold a lone surrogate (log strings may).
-    codes, labels = pd.factorize(pd.Series(ids, dtype=object))
+    codes, labels = pd.factorize(pd.Series(_keys(frame["install_id"], UNKNOWN), dtype=object))
+    return _figures(installs, codes, np.asarray(labels, dtype=object), cost, pricing, span)
+
+
+def _figures(
+    installs: pd.DataFrame, codes: np.ndarray, labels: np.ndarray, cost: np.ndarray, pricing: Pricing, span: Range
+) -> TierFigures:
+    """tier_figures() from revenue_by_install's rows and the calls' install codes (kept per range)."""
+    installs = installs.copy()
     sums = dict(zip(labels, np.bincount(codes, weights=cost, minlength=len(labels)).tolist()))
     unattributed = sums.pop(UNKNOWN, 0.0)
     installs["cost_usd"] = np.array([sums.get(i, 0.0) for i in installs["install_id"]], dtype=float)
@@ -120,37 +127,86 @@ class Plan:
         }
 
 
-def simulate(context: pd.DataFrame, pricing: Pricing, rates: RateTable, scenario: Scenario, span: Range) -> Plan:
-    """Actual vs scenario figures over [since, until'].
+@dataclass(frozen=True)
+class Calls:
+    """A range's calls keyed once, with the actual figures: what every scenario re-uses."""
+
+    context: pd.DataFrame  # from P (or the month's start) before since through until', log order
+    span: Range
+    pricing: Pricing
+    rates: RateTable
+    in_range: np.ndarray
+    cost: np.ndarray  # actual cost_usd, missing as 0
+    tier: np.ndarray  # keys: a missing tier is "core", as the revenue rule
+    install: np.ndarray
+    pipeline: np.ndarray
+    model: np.ndarray
+    covered: pd.DataFrame  # revenue.coverage() of the context
+    revenue: pd.DataFrame  # revenue_by_install at the file's prices
+    install_codes: np.ndarray  # of the in-range calls
+    install_labels: np.ndarray
+    actual: TierFigures
+
+
+def prepare(context: pd.DataFrame, pricing: Pricing, span: Range) -> Calls:
+    """Key the calls and measure the actuals; rates are learnt from the range's calls.
 
     `context` holds every call from at least P before since (and from the start of since's UTC
-    month, which caps count from) through until'; rows in log order.
-    """
+    month, which caps count from) through until'; rows in log order."""
     ts = context["ts"].to_numpy(dtype=float)
     since = -np.inf if span.since_ms is None else span.since_ms
     in_range = (ts >= since) & (ts <= span.until_ms)
-    actual_cost = np.nan_to_num(context["cost_usd"].to_numpy(dtype=float))
+    context = context if (ts <= span.until_ms).all() else context[ts <= span.until_ms]
+    in_range = in_range[ts <= span.until_ms]
+    cost = np.nan_to_num(context["cost_usd"].to_numpy(dtype=float))
+    install = _keys(context["install_id"], UNKNOWN)
+    covered = revenue.coverage(context)
+    installs = revenue.revenue_by_install(covered, pricing.price, span.since_ms, span.until_ms)
+    codes, labels = pd.factorize(pd.Series(install[in_range], dtype=object))
+    labels = np.asarray(labels, dtype=object)
+    actual = _figures(installs, codes, labels, cost[in_range], pricing, span)
+    return Calls(
+        context,
+        span,
+        pricing,
+        learn_rates(context[in_range], pricing),
+        in_range,
+        cost,
+        _keys(context["tier"], DEFAULT_TIER),
+        install,
+        _keys(context["pipeline"], UNKNOWN),
+        _keys(context["model"], UNKNOWN),
+        covered,
+        installs,
+        codes,
+        labels,
+        actual,
+    )
 
-    refused, caps = apply_caps(context, scenario.caps, in_range, actual_cost)
-    cost = np.where(refused, 0.0, actual_cost)
-    cost, swaps = apply_swaps(context, scenario.swaps, rates, refused, in_range, cost)
 
-    covered = revenue.coverage(context[ts <= span.until_ms])
-    frame = context[in_range]
-    actual = tier_figures(frame, actual_cost[in_range], covered, pricing, span)
-    planned = tier_figures(frame, cost[in_range], covered, pricing.with_prices(scenario.prices), span)
-    by_tier = _side_by_side(actual, planned)
-    return Plan(rates, by_tier, caps, swaps, _total(by_tier))
+def simulate(calls: Calls, scenario: Scenario) -> Plan:
+    """Actual vs scenario figures over [since, until']: caps, then swaps, then prices."""
+    refused, caps = apply_caps(calls, scenario.caps)
+    cost = np.where(refused, 0.0, calls.cost)
+    cost, swaps = apply_swaps(calls, scenario.swaps, refused, cost)
+    pricing = calls.pricing.with_prices(scenario.prices) if scenario.prices else calls.pricing
+    span = calls.span
+    installs = (
+        revenue.revenue_by_install(calls.covered, pricing.price, span.since_ms, span.until_ms)
+        if scenario.prices
+        else calls.revenue
+    )
+    planned = _figures(installs, calls.install_codes, calls.install_labels, cost[calls.in_range], pricing, span)
+    by_tier = _side_by_side(calls.actual, planned)
+    return Plan(calls.rates, by_tier, caps, swaps, _total(by_tier))
 
 
-def apply_caps(
-    context: pd.DataFrame, caps: dict[str, int], in_range: np.ndarray, cost: np.ndarray
-) -> tuple[np.ndarray, pd.DataFrame]:
-    """Which calls the caps refuse (over all of `context`), and per tier what that means in range."""
+def apply_caps(calls: Calls, caps: dict[str, int]) -> tuple[np.ndarray, pd.DataFrame]:
+    """Which calls the caps refuse (over all the context), and per tier what that means in range."""
+    context, in_range, cost = calls.context, calls.in_range, calls.cost
     refused = np.zeros(len(context), dtype=bool)
     if caps:
-        tiers = _keys(context["tier"], DEFAULT_TIER)
-        ids = _keys(context["install_id"], UNKNOWN)
+        tiers, ids = calls.tier, calls.install
         month = (
             np.floor(context["ts"].to_numpy(dtype=float))
             .astype("int64")
@@ -174,15 +230,14 @@ def apply_caps(
             starts = np.maximum.accumulate(np.where(first, np.arange(len(order)), 0))
             before = earlier - earlier[starts]  # ... in its own install and month
             refused[order[before >= cap]] = True
-    status = context["status"].astype(object).to_numpy()
-    newly = refused & in_range & (status != "refused")
+    newly = refused & in_range & ~(context["status"] == "refused").to_numpy(dtype=bool, na_value=False)
     table_rows: list[list] = []
-    tiers = _keys(context["tier"], DEFAULT_TIER)
+    tiers = calls.tier
     jobs = context["job_id"].astype(object).to_numpy()
     for tier, cap in caps.items():
         hit = newly & (tiers == tier)
         job_ids = {j for j in jobs[hit] if isinstance(j, str) and j}
-        installs = set(_keys(context["install_id"], UNKNOWN)[hit])
+        installs = set(calls.install[hit])
         table_rows.append([tier, cap, len(installs), int(hit.sum()), len(job_ids), float(cost[hit].sum())])
     table = table_of(
         table_rows, ["tier", "cap", "installs_affected", "calls_refused", "jobs_refused", "cost_saved_usd"]
@@ -191,22 +246,16 @@ def apply_caps(
 
 
 def apply_swaps(
-    context: pd.DataFrame,
-    swaps: tuple[Swap, ...],
-    rates: RateTable,
-    refused: np.ndarray,
-    in_range: np.ndarray,
-    cost: np.ndarray,
+    calls: Calls, swaps: tuple[Swap, ...], refused: np.ndarray, cost: np.ndarray
 ) -> tuple[np.ndarray, list[dict]]:
     """`cost` with the swapped calls re-costed, and per swap (and tier) what moved."""
     cost = cost.copy()
     if not swaps:
         return cost, []
-    tiers = _keys(context["tier"], DEFAULT_TIER)
-    pipelines = _keys(context["pipeline"], UNKNOWN)
-    models = _keys(context["model"], UNKNOWN)
+    context, in_range, rates = calls.context, calls.in_range, calls.rates
+    tiers, pipelines, models = calls.tier, calls.pipeline, calls.model
     has_tokens = ~np.isnan(np.column_stack([context[f].to_numpy(dtype=float) for f in TOKEN_FIELDS])).all(axis=1)
-    ok = (context["status"].astype(object).to_numpy() == "success") & in_range
+    ok = (context["status"] == "success").to_numpy(dtype=bool, na_value=False) & in_range
     duration = context["duration_ms"].to_numpy(dtype=float)
     moved = refused.copy()  # a refused call can't move, and a moved call moves once
     results = []
@@ -317,12 +366,12 @@ def _total(by_tier: pd.DataFrame) -> dict:
     return total
 
 
-def check(scenario: Scenario, context: pd.DataFrame, pricing: Pricing, rates: RateTable) -> None:
+def check(scenario: Scenario, calls: Calls) -> None:
     """check_scenario against this log and pricing file (raises ScenarioError)."""
-    tiers = set(_keys(context["tier"], DEFAULT_TIER)) | set(pricing.tiers)
-    pipelines = set(_keys(context["pipeline"], UNKNOWN)) - {UNKNOWN}
-    log_models = set(_keys(context["model"], UNKNOWN)) - {UNKNOWN}
-    check_scenario(scenario, tiers, pipelines, log_models, set(rates.models()) | set(pricing.models))
+    tiers = set(calls.tier) | set(calls.pricing.tiers)
+    pipelines = set(calls.pipeline) - {UNKNOWN}
+    log_models = set(calls.model) - {UNKNOWN}
+    check_scenario(scenario, tiers, pipelines, log_models, set(calls.rates.models()) | set(calls.pricing.models))
 
 
 def context_since(since_ms: float | None) -> float | None:
@@ -360,11 +409,9 @@ def _plain(value):
 
 
 def plan_for(context: pd.DataFrame, pricing: Pricing, scenario: Scenario, span: Range) -> Plan:
-    """Rates learnt from the range's calls, the scenario checked against the log, then simulate().
+    """prepare(), the scenario checked against the log, then simulate().
 
     Raises ScenarioError naming what the scenario gets wrong."""
-    ts = context["ts"].to_numpy(dtype=float)
-    since = -np.inf if span.since_ms is None else span.since_ms
-    rates = learn_rates(context[(ts >= since) & (ts <= span.until_ms)], pricing)
-    check(scenario, context, pricing, rates)
-    return simulate(context, pricing, rates, scenario, span)
+    calls = prepare(context, pricing, span)
+    check(scenario, calls)
+    return simulate(calls, scenario)
