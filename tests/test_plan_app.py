@@ -191,6 +191,13 @@ def test_a_cap_and_a_swap_move_the_scenario_and_leave_the_actuals(demo_log, monk
     for frame in (capped, swapped):
         assert frame[actual].equals(before[actual])  # the actuals never move
 
+    at.button(key="plan_swap_remove:0").click().run()
+    assert url_values(at, "swap") == [] and url_values(at, "cap") == ["core:3"]
+    assert by_tier(at)["scenario_cost_usd"].equals(capped["scenario_cost_usd"])
+    at.button(key="plan_reset").click().run()
+    assert not at.exception and url_values(at, "cap") == []
+    assert by_tier(at).fillna(0).equals(before.fillna(0))
+
 
 def test_the_cli_json_equals_the_pages_figures(demo_log, monkeypatch, tmp_path, capsys):
     at = page(demo_log, monkeypatch)
