@@ -5,6 +5,10 @@ currency = "USD"
 price_per_month = 12.0
 subscribers = 140          # optional: paying subscribers from billing
 credits_per_month = 100    # optional
+[models."gemini-3-flash-preview"]   # optional: a model's rates, USD per 1M tokens
+input_per_mtok = 0.50      # (else the Plan page learns them from the log)
+output_per_mtok = 3.00
+thinking_per_mtok = 3.00   # optional: the output rate
 """
 
 from __future__ import annotations
@@ -21,8 +25,9 @@ PRICING_ENV = "RELAY_METRICS_PRICING"
 # The example prices ship inside the package, so an installed copy finds them too.
 DEFAULT_PRICING = Path(str(files("relay_metrics") / "pricing.toml"))
 
-_TOP_KEYS = {"currency", "tiers"}
+_TOP_KEYS = {"currency", "tiers", "models"}
 _TIER_KEYS = {"price_per_month", "subscribers", "credits_per_month"}
+_MODEL_KEYS = {"input_per_mtok", "output_per_mtok", "thinking_per_mtok"}
 
 
 class PricingError(ValueError):
@@ -37,10 +42,20 @@ class TierPrice:
 
 
 @dataclass(frozen=True)
+class ModelRates:
+    """What a model bills, in USD per 1M tokens of each kind."""
+
+    input_per_mtok: float
+    output_per_mtok: float
+    thinking_per_mtok: float
+
+
+@dataclass(frozen=True)
 class Pricing:
     currency: str = "USD"
     tiers: dict[str, TierPrice] = field(default_factory=dict)
     source: str = ""
+    models: dict[str, ModelRates] = field(default_factory=dict)
 
     def price(self, tier: str) -> float:
         known = self.tiers.get(tier)
@@ -82,7 +97,7 @@ def parse_pricing(text: str, name: str = "pricing.toml") -> Pricing:
 
     for key in data:
         if key not in _TOP_KEYS:
-            raise fail(f"unknown key {key!r} (expected currency or [tiers.NAME] tables)", None, key)
+            raise fail(f'unknown key {key!r} (expected currency, [tiers.NAME] or [models."NAME"] tables)', None, key)
     currency = data.get("currency", "USD")
     if not isinstance(currency, str) or not re.fullmatch(r"[A-Z]{3}", currency):
         raise fail(f'currency must be a three-letter code like "USD", not {currency!r}', None, "currency")
@@ -115,7 +130,36 @@ def parse_pricing(text: str, name: str = "pricing.toml") -> Pricing:
         if credits is not None and ((number := _number(credits)) is None or number < 0):
             raise fail(f"{table}.credits_per_month must be a number >= 0, not {credits!r}", table, "credits_per_month")
         tiers[tier] = TierPrice(price, subscribers, None if credits is None else float(credits))
-    return Pricing(currency, tiers, name)
+    return Pricing(currency, tiers, name, _parse_models(data.get("models", {}), fail))
+
+
+def _parse_models(table: object, fail) -> dict[str, ModelRates]:
+    """[models."NAME"] tables: input_per_mtok and output_per_mtok; thinking defaults to output."""
+    if not isinstance(table, dict):
+        raise fail('models must be tables like [models."gemini-3-flash-preview"]', None, "models")
+    models = {}
+    for model, values in table.items():
+        header = f"models.{model}"
+        if not isinstance(values, dict):
+            raise fail(f"[{header}] must be a table with input_per_mtok and output_per_mtok", None, header)
+        for key in values:
+            if key not in _MODEL_KEYS:
+                raise fail(
+                    f"unknown key {key!r} in [{header}] (expected {', '.join(sorted(_MODEL_KEYS))})", header, key
+                )
+        rates = {}
+        for key in sorted(_MODEL_KEYS):
+            if key not in values:
+                if key == "thinking_per_mtok":
+                    continue
+                raise fail(f"[{header}] needs {key}", None, header)
+            rate = _number(values[key])
+            if rate is None or rate < 0:
+                raise fail(f"{header}.{key} must be a number >= 0, not {values[key]!r}", header, key)
+            rates[key] = rate
+        rates.setdefault("thinking_per_mtok", rates["output_per_mtok"])
+        models[model] = ModelRates(**rates)
+    return models
 
 
 def _number(value) -> float | None:
