@@ -65,7 +65,7 @@ def firing_now(view: View) -> None:
         return
     with st.container(border=True):
         st.markdown(f":material/notifications_active: **{len(firings)} alert(s) firing** as of {_when(moment)}")
-        for number, firing in enumerate(firings[:SHOWN_ON_OVERVIEW]):
+        for firing in firings[:SHOWN_ON_OVERVIEW]:
             text, link = st.columns([5, 1], vertical_alignment="center")
             text.text(visible(f"{firing.rule} · {firing.subject} · {_value(firing)}"))
             path, label = EXPLAINED_ON[firing.kind]
