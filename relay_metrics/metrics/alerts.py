@@ -14,7 +14,7 @@ Definitions where the issue leaves room:
 - cost_spike needs the log to reach back to the first of the 14 baseline days; days without
   calls in them count as $0. A robust z-score is (x - median) / (1.4826 x MAD); with MAD 0 it
   is infinite above the median and 0 otherwise, so the factor alone decides.
-- new_model: a model is new while its first call is less than `days` days old. "First call"
+- new_model: a model is new while its first call is at most `days` days old. "First call"
   is the earliest one known: in the records read (`history_days`, default 30, before the
   window) or in the --state file's memory of models, whichever is older.
 """
@@ -241,8 +241,17 @@ def log_facts(frame: pd.DataFrame) -> LogFacts:
         tiers=_keys(frame["tier"], DEFAULT_TIER),
         models=_keys(frame["model"], UNKNOWN),
         wasted=(status == "error") | (status == "refused"),
-        covered=coverage(frame),
+        covered=_coverage(frame, codes),
     )
+
+
+def _coverage(frame: pd.DataFrame, install_codes: np.ndarray) -> pd.DataFrame:
+    # revenue.coverage() fails on a frame without any install id (its next-call mask is one
+    # longer than no rows); such a log has no subscriber, so no coverage.
+    if (install_codes >= 0).any():
+        return coverage(frame)
+    empty = pd.Series([], dtype=object)
+    return pd.DataFrame({"install_id": empty, "tier": empty.copy(), "start_ms": [], "end_ms": []}, dtype=None)
 
 
 def _keys(column: pd.Series, missing: str) -> np.ndarray:
@@ -295,7 +304,7 @@ def window_margins(facts: LogFacts, pricing: Pricing, since_ms: float, until_ms:
     tiers = tiers.reset_index(names="tier")
     tiers["tier"] = tiers["tier"].astype(object)
     tiers["margin_usd"] = tiers["revenue_usd"] - tiers["cost_usd"]
-    tiers["margin_pct"] = [m / r * 100 if r else None for m, r in zip(tiers["margin_usd"], tiers["revenue_usd"])]
+    tiers["margin_pct"] = [m * 100 / r if r else None for m, r in zip(tiers["margin_usd"], tiers["revenue_usd"])]
     return WindowMargins(tiers, installs[["install_id", "tier", "revenue_usd", "cost_usd"]])
 
 
@@ -461,7 +470,7 @@ def _waste(rule: Rule, context: Context) -> list[Firing]:
     total = float(facts.cost[rows].sum())
     wasted = float(facts.cost[rows & facts.wasted].sum())
     limit = rule.number("max_pct")
-    share = wasted / total * 100 if total else 0.0
+    share = wasted * 100 / total if total else 0.0  # this order keeps 2 of 10 at exactly 20
     if not share > limit:
         return []
     where = f" on tier {_quoted(rule.tier)}" if rule.tier else ""
