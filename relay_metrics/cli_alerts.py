@@ -101,9 +101,10 @@ def _check(args: argparse.Namespace) -> int:
         state = load_state(args.state) if args.state else AlertState()
     except StateError as exc:
         raise CommandError(str(exc)) from None
-    loaded = read_log(args, Window(now_ms - lookback_ms(rules), now_ms))
+    read_from = now_ms - lookback_ms(rules)
+    loaded = read_log(args, Window(read_from, now_ms))
     facts = log_facts(loaded.frame)
-    firings = evaluate(rules, facts, pricing, now_ms, state.models)
+    firings = evaluate(rules, facts, pricing, now_ms, state.models, read_from)
     for model, first in first_seen_models(facts.models, facts.ts).items():
         state.models[model] = min(first, state.models.get(model, first))
     due, cleared = plan(state, [f.key for f in firings], now_ms)

@@ -317,6 +317,7 @@ class Context:
     pricing: Pricing
     now_ms: float
     known_models: dict[str, float]  # model -> first seen (ms), from the --state file
+    read_from_ms: float | None  # where the records handed in start (the caller read no further back)
 
 
 def evaluate(
@@ -325,9 +326,11 @@ def evaluate(
     pricing: Pricing,
     now_ms: float,
     known_models: dict[str, float] | None = None,
+    read_from_ms: float | None = None,
 ) -> list[Firing]:
-    """Every firing of `rules` at `now_ms`, rule by rule in file order."""
-    context = Context(facts, pricing, float(now_ms), known_models or {})
+    """Every firing of `rules` at `now_ms`, rule by rule in file order. `read_from_ms` says how
+    far back `facts` reach when the caller read only part of the log (for stale_log's words)."""
+    context = Context(facts, pricing, float(now_ms), known_models or {}, read_from_ms)
     firings: list[Firing] = []
     for rule in rules:
         firings.extend(_EVALUATORS[rule.kind](rule, context))
@@ -569,7 +572,12 @@ def _stale_log(rule: Rule, context: Context) -> list[Firing]:
                 limit,
                 since,
                 context.now_ms,
-                "The log holds no record for this time: the relay may be down or not logging.",
+                (
+                    "The log holds no record up to this moment"
+                    if context.read_from_ms is None
+                    else f"The log has no record in the last {_age((context.now_ms - context.read_from_ms) / MS_PER_MINUTE)}"
+                )
+                + ": the relay may be down or not logging.",
             )
         ]
     age = (context.now_ms - float(upto.max())) / MS_PER_MINUTE
