@@ -14,7 +14,16 @@ import streamlit as st
 
 from relay_metrics.app import prices
 from relay_metrics.app.sidebar import View
-from relay_metrics.metrics.alerts import Firing, Rule, RulesError, evaluate, load_rules, log_facts, rules_path
+from relay_metrics.metrics.alerts import (
+    Firing,
+    Rule,
+    RulesError,
+    evaluate,
+    load_rules,
+    log_facts,
+    moments_with_data,
+    rules_path,
+)
 from relay_metrics.metrics.pricing import Pricing, PricingError
 from relay_metrics.metrics.zones import MS_PER_DAY
 from relay_metrics.output.export import visible
@@ -79,8 +88,8 @@ def rules_over_range(view: View, loaded: Setup) -> tuple[pd.DataFrame, list[Firi
     """Every rule with its state over the range's days (evaluated at the end of each), and
     the firings at the range's end."""
     moment = as_of(view)
-    ends = [moment - k * MS_PER_DAY for k in range(min(view.days, MAX_DAYS))][::-1]
     facts = _facts(view.log_key, view.filters.until_ms, view.log.frame)
+    ends = moments_with_data(facts, [moment - k * MS_PER_DAY for k in range(min(view.days, MAX_DAYS))][::-1])
     rows = []
     for rule in loaded.rules:
         fired_at = [end for end in ends if evaluate([rule], facts, loaded.pricing, end)]

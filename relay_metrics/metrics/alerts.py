@@ -612,15 +612,13 @@ _EVALUATORS: dict[str, Callable[[Rule, Context], list[Firing]]] = {
 # --------------------------------------------------------------------------- over a range
 
 
-def history(
-    rules: list[Rule], facts: LogFacts, pricing: Pricing, moments: list[float]
-) -> dict[str, list[tuple[float, list[Firing]]]]:
-    """Per rule name, its firings at each of `moments` (e.g. the end of each day of a range)."""
-    out: dict[str, list[tuple[float, list[Firing]]]] = {rule.name: [] for rule in rules}
-    for moment in moments:
-        for rule in rules:
-            out[rule.name].append((moment, evaluate([rule], facts, pricing, moment)))
-    return out
+def moments_with_data(facts: LogFacts, moments: list[float]) -> list[float]:
+    """The moments at or after the first record: before the log begins there is nothing to
+    check (stale_log would fire on the log's prehistory)."""
+    if not len(facts.ts):
+        return []
+    first = float(facts.ts.min())
+    return [moment for moment in moments if moment >= first]
 
 
 # --------------------------------------------------------------------------- wording

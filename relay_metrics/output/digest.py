@@ -17,7 +17,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from relay_metrics.metrics.alerts import Firing, Rule, evaluate, log_facts, window_margins
+from relay_metrics.metrics.alerts import Firing, Rule, evaluate, log_facts, moments_with_data, window_margins
 from relay_metrics.metrics.pricing import Pricing
 from relay_metrics.metrics.zones import MS_PER_DAY
 from relay_metrics.output import charts
@@ -78,7 +78,7 @@ def build_digest(frame: pd.DataFrame, rules: list[Rule], pricing: Pricing, now_m
 def fired_over(rules: list[Rule], facts, pricing: Pricing, moments: list[float]) -> pd.DataFrame:
     """Each (rule, subject) that fired at one of `moments`: on how many, the last, its message."""
     seen: dict[tuple[str, str], list] = {}
-    for moment in moments:
+    for moment in moments_with_data(facts, moments):
         firing: Firing
         for firing in evaluate(rules, facts, pricing, moment):
             entry = seen.setdefault(firing.key, [0, moment, firing.message])
@@ -120,7 +120,7 @@ def _headline(facts, pricing: Pricing, since: float, until: float) -> dict:
 
 def daily_margin_chart(daily: pd.DataFrame) -> alt.LayerChart:
     """Cost per day as bars, revenue and margin per day as lines, on one money axis."""
-    x = alt.X("yearmonthdate(day):T", title="Day (UTC)")
+    x = alt.X("monthdate(day):O", title="Day (UTC)", axis=alt.Axis(labelAngle=0))
     bars = alt.Chart(daily).mark_bar(color=charts.COST_COLOR, opacity=0.7).encode(x=x, y=alt.Y("cost_usd:Q"))
     lines = (
         alt.Chart(daily)
@@ -140,10 +140,11 @@ def daily_margin_chart(daily: pd.DataFrame) -> alt.LayerChart:
     return alt.layer(bars, lines, title="Cost (bars), revenue and margin per day")
 
 
-def chart_png(chart: alt.TopLevelMixin) -> bytes:
+def chart_png(chart: alt.LayerChart) -> bytes:
+    """The chart as a PNG, at a page's width (in the app the container sets it)."""
     import vl_convert
 
-    return vl_convert.vegalite_to_png(chart.to_dict(), scale=1.5)
+    return vl_convert.vegalite_to_png(chart.properties(width=640, height=280).to_dict(), scale=1.5)
 
 
 # --------------------------------------------------------------------------- rendering
