@@ -262,3 +262,13 @@ def test_a_bad_rules_file_names_the_key_and_line(text, line, words):
 def test_invalid_toml_is_a_rules_error():
     with pytest.raises(RulesError, match="not valid TOML"):
         parse_rules("[[rule]\nname = ", "alerts.toml")
+
+
+def test_calls_without_an_install_id_are_no_install(facts_of):
+    facts = facts_of(
+        *paying_install(1.0),
+        record(ts=NOW - D, install_id="", tier="pro", model="m", status="success", cost_usd=500.0),
+        record(ts=NOW - D, tier="pro", model="m", status="success", cost_usd=500.0),
+    )
+    assert [f.subject for f in fire(facts, rule("costly_install", days=8, factor=0))] == ["a"]
+    assert window_margins(facts, PRICING, NOW - 8 * D, NOW).by_tier["cost_usd"].tolist() == [1.0]

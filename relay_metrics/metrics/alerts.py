@@ -229,20 +229,29 @@ class LogFacts:
 
 
 def log_facts(frame: pd.DataFrame) -> LogFacts:
-    ids = _keys(frame["install_id"], "")
-    codes, labels = pd.factorize(pd.Series(ids, dtype=object))
-    codes = np.where(ids == "", -1, codes)
-    status = frame["status"].astype(object).to_numpy()
+    codes, labels = _install_codes(frame["install_id"])
     return LogFacts(
         ts=frame["ts"].to_numpy(dtype=float),
         cost=np.nan_to_num(frame["cost_usd"].to_numpy(dtype=float)),
         install_codes=codes,
-        installs=np.asarray(labels, dtype=object),
+        installs=labels,
         tiers=_keys(frame["tier"], DEFAULT_TIER),
         models=_keys(frame["model"], UNKNOWN),
-        wasted=(status == "error") | (status == "refused"),
+        wasted=frame["status"].isin(("error", "refused")).to_numpy(),
         covered=_coverage(frame, codes),
     )
+
+
+def _install_codes(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Per row a code into the returned labels; -1 where the install id is missing or empty."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        labels = np.asarray(column.cat.categories, dtype=object)
+        codes = column.cat.codes.to_numpy().astype(np.int64)
+        codes[np.isin(codes, np.flatnonzero(labels == ""))] = -1
+        return codes, labels
+    ids = _keys(column, "")
+    codes, found = pd.factorize(pd.Series(ids, dtype=object))
+    return np.where(ids == "", -1, codes), np.asarray(found, dtype=object)
 
 
 def _coverage(frame: pd.DataFrame, install_codes: np.ndarray) -> pd.DataFrame:
@@ -255,6 +264,12 @@ def _coverage(frame: pd.DataFrame, install_codes: np.ndarray) -> pd.DataFrame:
 
 
 def _keys(column: pd.Series, missing: str) -> np.ndarray:
+    """Per row `value || missing` as object strings (a lone surrogate stays as it is)."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        # Per category, not per row: a million rows have a handful of tiers and models.
+        labels = np.append(np.asarray(column.cat.categories, dtype=object), missing)
+        labels[np.array([label == "" for label in labels], dtype=bool)] = missing
+        return labels[column.cat.codes.to_numpy()]  # code -1 (missing) takes the last label
     values = column.astype(object).to_numpy().copy()
     values[pd.isna(values) | (values == "")] = missing
     return values
