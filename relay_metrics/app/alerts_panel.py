@@ -59,7 +59,12 @@ def setup() -> Setup | str:
 
 def as_of(view: View) -> float:
     """Now, or the end of the chosen range when it ends earlier (the data read ends there)."""
-    return min(time.time() * 1000, float(view.filters.until_ms))
+    return min(time.time() * 1000, _until(view))
+
+
+def _until(view: View) -> float:
+    # The app's ranges always end somewhere; unbounded would mean now.
+    return time.time() * 1000 if view.filters.until_ms is None else float(view.filters.until_ms)
 
 
 def firing_now(view: View) -> None:
@@ -69,7 +74,7 @@ def firing_now(view: View) -> None:
         st.caption("Alerts are off: the rules or prices can't be used (see the Alerts page).")
         return
     moment = as_of(view)
-    firings = _evaluate(view.log_key, view.filters.until_ms, loaded, moment, view.log.frame)
+    firings = _evaluate(view.log_key, _until(view), loaded, moment, view.log.frame)
     if not firings:
         return
     with st.container(border=True):
@@ -88,7 +93,7 @@ def rules_over_range(view: View, loaded: Setup) -> tuple[pd.DataFrame, list[Firi
     """Every rule with its state over the range's days (evaluated at the end of each), and
     the firings at the range's end."""
     moment = as_of(view)
-    facts = _facts(view.log_key, view.filters.until_ms, view.log.frame)
+    facts = _facts(view.log_key, _until(view), view.log.frame)
     ends = moments_with_data(facts, [moment - k * MS_PER_DAY for k in range(min(view.days, MAX_DAYS))][::-1])
     rows = []
     for rule in loaded.rules:
@@ -108,7 +113,7 @@ def rules_over_range(view: View, loaded: Setup) -> tuple[pd.DataFrame, list[Firi
         )
     table = pd.DataFrame(rows)
     table["rule"] = table["rule"].astype(object)
-    return table, _evaluate(view.log_key, view.filters.until_ms, loaded, moment, view.log.frame)
+    return table, _evaluate(view.log_key, _until(view), loaded, moment, view.log.frame)
 
 
 def firings_table(firings: list[Firing]) -> pd.DataFrame:

@@ -511,9 +511,9 @@ def _unpriced(rule: Rule, context: Context) -> list[Firing]:
     since, until = _window(rule, context)
     facts = context.facts
     rows = (facts.ts >= since) & (facts.ts <= until) & (facts.install_codes >= 0)
-    tiers, calls = np.unique(facts.tiers[rows].astype(str), return_counts=True) if rows.any() else ([], [])
+    tiers, calls = np.unique(facts.tiers[rows].astype(str), return_counts=True)
     out = []
-    for tier, count in zip(tiers, calls):
+    for tier, count in zip(tiers.tolist(), calls.tolist()):
         if tier in context.pricing.tiers or (rule.tier is not None and tier != rule.tier):
             continue
         out.append(

@@ -137,7 +137,7 @@ def daily_margin_chart(daily: pd.DataFrame) -> alt.LayerChart:
             ),
         )
     )
-    return alt.layer(bars, lines, title="Cost (bars), revenue and margin per day")
+    return alt.LayerChart(layer=[bars, lines], title="Cost (bars), revenue and margin per day")
 
 
 def chart_png(chart: alt.LayerChart) -> bytes:
