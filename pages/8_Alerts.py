@@ -4,6 +4,7 @@ import streamlit as st
 
 from relay_metrics.app import alerts_panel, page
 from relay_metrics.metrics.alerts import rules_path
+from relay_metrics.output.export import visible
 
 view = page.start("Alerts")
 loaded = alerts_panel.setup()
@@ -23,6 +24,8 @@ st.subheader("Rules")
 page.table(rules, "alert-rules")
 st.subheader("Firing now")
 if firings:
+    for firing in firings:  # whole sentences, never clipped by a table cell; log text stays text
+        st.text(visible(f"{firing.rule}: {firing.message}"))
     page.table(alerts_panel.firings_table(firings), "alert-firings")
 else:
     st.caption("No rule fires at the end of this range.")
