@@ -25,6 +25,7 @@ from relay_metrics.metrics.alerts import (
     rules_path,
 )
 from relay_metrics.metrics.pricing import PRICING_ENV, PricingError, load_pricing, pricing_path
+from relay_metrics.metrics.revenue import PERIOD_MS
 from relay_metrics.metrics.timewindow import Window, parse_when
 from relay_metrics.metrics.zones import MS_PER_DAY
 from relay_metrics.output.textable import printable
@@ -170,8 +171,9 @@ def _report(args: argparse.Namespace) -> int:
     if args.until:
         now_ms = float(parse_when(args.until, end_of_day=True))
     period_days = 7 if args.period == "week" else 30
-    # Two periods (this one and the one before), each evaluated with its rules' lookback.
-    need = 2 * period_days * MS_PER_DAY + lookback_ms(rules)
+    # Two periods (this one and the one before), the rules' reach back from each day, and a
+    # billing month before the earlier period for revenue coverage.
+    need = 2 * period_days * MS_PER_DAY + max(lookback_ms(rules), PERIOD_MS)
     loaded = read_log(args, Window(now_ms - need, now_ms))
     digest = build_digest(loaded.frame, rules, pricing, now_ms, period_days)
     out = Path(args.out)
