@@ -7,6 +7,7 @@ from relay_metrics.metrics.alerts import rules_path
 from relay_metrics.output.export import visible
 
 view = page.start("Alerts")
+page.require_rows(view)
 loaded = alerts_panel.setup()
 if isinstance(loaded, str):
     st.error("The alert rules or prices can't be used:")

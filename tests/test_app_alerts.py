@@ -3,6 +3,8 @@ Alerts page."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
@@ -83,3 +85,58 @@ def test_a_bad_rules_file_is_said_on_the_alerts_page(demo_log, tmp_path, monkeyp
     at.switch_page("pages/8_Alerts.py").run()
     assert not at.exception
     assert "line 6" in at.code[0].value and "max_pct" in at.code[0].value
+
+
+def test_hostile_log_text_in_firings_stays_text(tmp_path, monkeypatch):
+    import time
+
+    evil = "<img src=x onerror=alert(1)>[link](javascript:alert(1))**b**"
+    now = int(time.time() * 1000)
+    log = tmp_path / "relay-calls.ndjson"
+    log.write_text(
+        "".join(
+            json.dumps({"ts": now - k * 60_000, "install_id": evil, "tier": evil, "model": evil, "status": "error"})
+            + "\n"
+            for k in range(3)
+        )
+    )
+    rules = '[[rule]]\nname = "unpriced"\nkind = "unpriced"\n\n[[rule]]\nname = "new"\nkind = "new_model"\n'
+    at = app(log, rules, tmp_path, monkeypatch).run()
+    assert not at.exception
+    assert "2 alert(s) firing" in at.markdown[0].value
+    assert any(evil in t.value for t in at.text)  # shown literally, as text
+    at.switch_page("pages/8_Alerts.py").run()
+    assert not at.exception
+    assert any(evil in t.value for t in at.text)
+    rendered = " ".join(str(m.value) for m in [*at.markdown, *at.caption, *at.title, *at.info])
+    assert "<img" not in rendered and "javascript:" not in rendered
+
+
+def test_empty_log_says_so_on_the_alerts_page(tmp_path, monkeypatch):
+    log = tmp_path / "relay-calls.ndjson"
+    log.write_bytes(b"")
+    at = app(log, FIRING, tmp_path, monkeypatch).run()
+    assert not at.exception
+    at.switch_page("pages/8_Alerts.py").run()
+    assert not at.exception
+    assert any("No calls match" in i.value for i in at.info)
+
+
+@pytest.mark.parametrize(
+    "kind, value, threshold, shown",
+    [
+        ("tier_margin", 12.34, 20.0, "margin 12.3% (floor 20%)"),
+        ("costly_install", 4.56, 3.0, "4.6x what it paid (limit 3x)"),
+        ("cost_spike", 1234.5, 40.0, "$1,234.50 in a day (limit $40.00)"),
+        ("waste", 22.0, 15.0, "22.0% of cost wasted (limit 15%)"),
+        ("unpriced", 1200.0, None, "1,200 calls, no price"),
+        ("new_model", 3.0, None, "3 calls, new"),
+        ("stale_log", 47.2, 30.0, "newest record 47 min old (limit 30)"),
+        ("stale_log", None, 30.0, "no data"),
+    ],
+)
+def test_each_kind_has_a_short_value(kind, value, threshold, shown):
+    from relay_metrics.app.alerts_panel import _value
+    from relay_metrics.metrics.alerts import Firing
+
+    assert _value(Firing("r", kind, "s", value, threshold, None, 0.0, "m")) == shown

@@ -145,18 +145,23 @@ def _facts(log_key: tuple, until_ms: float, _frame: pd.DataFrame):
 
 
 def _value(firing: Firing) -> str:
-    value = firing.value
+    value, limit, kind = firing.value, firing.threshold, firing.kind
     if value is None:
         return "no data"
-    return {
-        "tier_margin": f"margin {value:.1f}% (floor {firing.threshold:g}%)",
-        "costly_install": f"{value:.1f}x what it paid (limit {firing.threshold:g}x)",
-        "cost_spike": f"${value:,.2f} in a day (limit ${firing.threshold:,.2f})",
-        "waste": f"{value:.1f}% of cost wasted (limit {firing.threshold:g}%)",
-        "unpriced": f"{value:,.0f} calls, no price",
-        "new_model": f"{value:,.0f} calls, new",
-        "stale_log": f"newest record {value:,.0f} min old (limit {firing.threshold:g})",
-    }[firing.kind]
+    if kind == "unpriced":
+        return f"{value:,.0f} calls, no price"
+    if kind == "new_model":
+        return f"{value:,.0f} calls, new"
+    limit = limit or 0.0
+    if kind == "tier_margin":
+        return f"margin {value:.1f}% (floor {limit:g}%)"
+    if kind == "costly_install":
+        return f"{value:.1f}x what it paid (limit {limit:g}x)"
+    if kind == "cost_spike":
+        return f"${value:,.2f} in a day (limit ${limit:,.2f})"
+    if kind == "waste":
+        return f"{value:.1f}% of cost wasted (limit {limit:g}%)"
+    return f"newest record {value:,.0f} min old (limit {limit:g})"  # stale_log
 
 
 def _when(ms: float) -> str:
