@@ -272,3 +272,12 @@ def test_calls_without_an_install_id_are_no_install(facts_of):
     )
     assert [f.subject for f in fire(facts, rule("costly_install", days=8, factor=0))] == ["a"]
     assert window_margins(facts, PRICING, NOW - 8 * D, NOW).by_tier["cost_usd"].tolist() == [1.0]
+
+
+def test_a_tier_with_configured_subscribers_earns_their_revenue(facts_of):
+    facts = facts_of(record(ts=NOW - 30 * D, install_id="z", tier="max", model="m"), *paying_install(70.0, tier="max"))
+    pricing = parse_pricing("[tiers.max]\nprice_per_month = 30.4375\nsubscribers = 10\n")  # $10 a day
+    (row,) = window_margins(facts, pricing, NOW - 8 * D, NOW).by_tier.itertuples(index=False)
+    assert (row.tier, row.revenue_usd, row.cost_usd) == ("max", pytest.approx(80.0), 70.0)
+    assert evaluate([rule("tier_margin", days=8, min_pct=12.5)], facts, pricing, NOW) == []  # exactly 12.5%
+    assert evaluate([rule("tier_margin", days=8, min_pct=12.6)], facts, pricing, NOW)
