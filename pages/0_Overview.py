@@ -4,12 +4,13 @@ from dataclasses import replace
 
 import streamlit as st
 
-from relay_metrics.app import page, prices
+from relay_metrics.app import alerts_panel, page, prices
 from relay_metrics.metrics import breakdowns
 from relay_metrics.metrics.filters import apply_filters
 from relay_metrics.output import charts
 
 view = page.start("Overview")
+alerts_panel.firing_now(view)  # rules that fire now, before anything else
 page.require_rows(view)
 
 current = breakdowns.overview(view.frame)

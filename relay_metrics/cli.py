@@ -75,6 +75,10 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--out", required=True, help="file to write; refuses to replace one unless --force")
     demo.add_argument("--force", action="store_true", help="replace --out if it exists")
     demo.set_defaults(run=run_demo)
+
+    from relay_metrics.cli_alerts import add_commands  # check, report
+
+    add_commands(commands)
     return parser
 
 

@@ -28,6 +28,7 @@ PAGES = (
     ("pages/5_Traffic.py", "Traffic", ":material/schedule:"),
     ("pages/6_Data_quality.py", "Data quality", ":material/fact_check:"),
     ("pages/7_Plan.py", "Plan", ":material/tune:"),
+    ("pages/8_Alerts.py", "Alerts", ":material/notifications:"),
 )
 
 
