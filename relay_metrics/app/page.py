@@ -27,6 +27,7 @@ PAGES = (
     ("pages/4_Installs.py", "Installs", ":material/devices:"),
     ("pages/5_Traffic.py", "Traffic", ":material/schedule:"),
     ("pages/6_Data_quality.py", "Data quality", ":material/fact_check:"),
+    ("pages/9_Growth.py", "Growth", ":material/trending_up:"),
 )
 
 

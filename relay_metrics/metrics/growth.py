@@ -34,7 +34,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from relay_metrics.metrics.billing import FROM_BILLING, Billing, unmatched
 from relay_metrics.metrics.figures import DEFAULT_TIER, UNKNOWN
+from relay_metrics.metrics.pricing import Pricing
 from relay_metrics.metrics.revenue import PERIOD_MS, coverage, effective_until
 from relay_metrics.metrics.zones import MS_PER_DAY
 
@@ -457,3 +459,39 @@ def _plain(value):
     if isinstance(value, np.floating):
         return float(value)
     return value
+
+
+def growth_of(
+    frame: pd.DataFrame,
+    pricing: Pricing,
+    billing: Billing | None,
+    since_ms: float | None,
+    until_ms: float | None,
+    tiers: tuple[str, ...] | None = None,
+) -> Growth:
+    """growth() with revenue from the billing export when there is one, else from activity."""
+    if billing is None:
+        return growth(frame, activity_intervals(frame, pricing.price), FROM_ACTIVITY, since_ms, until_ms, tiers)
+    return growth(frame, billing.paying(), FROM_BILLING, since_ms, until_ms, tiers)
+
+
+def billing_report(billing: Billing, frame: pd.DataFrame, since_ms: float | None, until_ms: float | None) -> dict:
+    """How the billing export meets the log over [since, until']: what Data quality lists.
+    `frame` holds the log from its first record (a billing row matches an install the log
+    names anywhere); the installs of the range are those with a call in it."""
+    ids = _ids(frame["install_id"])
+    ts = frame["ts"].to_numpy(dtype=float)
+    since = -math.inf if since_ms is None else float(since_ms)
+    until_ = effective_until(until_ms, float(ts.max())) if len(ts) else math.inf
+    in_range = (ts >= since) & (ts <= until_)
+    log_installs = set(ids[ids != UNKNOWN])
+    range_installs = set(ids[(ids != UNKNOWN) & in_range])
+    rows, installs = unmatched(billing, log_installs, range_installs, since_ms, until_)
+    return {
+        "file": billing.source,
+        "rows": len(billing.periods),
+        "rows_matching_no_install": [
+            {"line": int(r.line), "install_id": r.install_id, "tier": r.tier} for r in rows.itertuples(index=False)
+        ],
+        "installs_matching_no_billing_row": installs,
+    }
