@@ -48,6 +48,10 @@ _DAY64 = np.timedelta64(1, "D")
 
 def activity_intervals(frame: pd.DataFrame, price: Callable[[str], float]) -> pd.DataFrame:
     """The activity rule's paid intervals: one per call with an install id."""
+    ids = frame["install_id"]
+    if not (ids.notna() & (ids != "")).any():  # no subscriber at all
+        empty = pd.Series([], dtype=object)
+        return pd.DataFrame({"install_id": empty, "tier": empty, "start_ms": [], "end_ms": [], "monthly_usd": []})
     covered = coverage(frame)
     codes, names = pd.factorize(covered["tier"])
     rates = np.array([price(tier) for tier in names] + [0.0], dtype=float)[codes]
@@ -134,7 +138,7 @@ def growth(
     kept = np.ones(n_installs, dtype=bool) if tiers is None else np.isin(tier_of.astype(str), list(tiers))
     keep_unattributed = tiers is None or UNKNOWN in tiers
     iv_keep = kept[iv_code] & (iv_start <= until_) & (iv_end > iv_start)
-    call_keep = (ts <= until_) & np.where(has_id, kept[np.maximum(call_code, 0)], keep_unattributed)
+    call_keep = (ts <= until_) & np.r_[kept, keep_unattributed][call_code]  # code -1: no install id
 
     # The days: from the first day anything happened, each read at its last ms (or until').
     first_ms = min(ts.min(), iv_start[iv_keep].min() if iv_keep.any() else math.inf)
