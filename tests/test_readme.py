@@ -20,7 +20,7 @@ def subcommand_options() -> dict[str, set[str]]:
 def test_documented_cli_options_exist():
     options = subcommand_options()
     documented = re.findall(r"python -m relay_metrics (\w+) ([^\n]*)", README)
-    assert {name for name, _ in documented} == {"summary", "margins", "demo"}
+    assert {name for name, _ in documented} == {"summary", "margins", "demo", "growth"}
     for name, usage in documented:
         for option in re.findall(r"--[a-z-]+", usage):
             assert option in options[name], f"README documents {name} {option}"
