@@ -52,17 +52,21 @@ st.caption(f"Revenue and MRR on this page: **{where}**. Cost: measured, the log'
 
 last = result.mrr.iloc[-1]
 first = result.movements.iloc[0]["opening_mrr_usd"]
+short = "from billing" if found is not None else "estimated"
 cards = st.columns(4)
-cards[0].metric(f"MRR on {last['date']} ({where})", f"${last['mrr_usd']:,.2f}")
+cards[0].metric(
+    f"MRR ({short})", f"${last['mrr_usd']:,.2f}", help=f"On {last['date']} (UTC), the range's last day: {where}."
+)
 change = last["mrr_usd"] - first
 cards[1].metric(
-    "MRR change over the range",
+    f"MRR change ({short})",
     f"${change:,.2f}",
     delta=f"{change / first:+.1%}" if first else None,
     delta_color="normal" if change else "off",
+    help=f"From the end of the day before the range's first day to the end of {last['date']}.",
 )
-cards[2].metric("Subscribers", f"{int(last['subscribers']):,}")
-cards[3].metric("LLM cost in the range (measured)", f"${result.monthly['cost_usd'].sum():,.2f}")
+cards[2].metric("Subscribers", f"{int(last['subscribers']):,}", help=f"Installs covered on {last['date']}.")
+cards[3].metric("LLM cost (measured)", f"${result.monthly['cost_usd'].sum():,.2f}", help="The range's cost_usd.")
 
 st.subheader("MRR and cost")
 left, right = st.columns(2)
@@ -72,16 +76,22 @@ page.table(result.monthly, "growth-monthly")
 
 st.subheader("Movements per month")
 st.altair_chart(growth_charts.waterfall_chart(result.movements, where), width="stretch")
-page.table(result.movements, "growth-movements")
+first_month = result.movements.iloc[0]
+st.caption(
+    f"Months are calendar months (UTC) clipped to the range: {first_month['month']} counts from "
+    f"{first_month['first_day']}, {result.movements.iloc[-1]['month']} up to {result.movements.iloc[-1]['last_day']}. "
+    "Start + movements = end, to the cent."
+)
+page.table(growth_data.movements_table(result.movements), "growth-movements")
+with st.expander("Installs per movement"):
+    page.table(growth_data.movement_counts(result.movements), "growth-movement-counts")
 
 st.subheader("Cohorts")
 if result.cohorts.empty:
     st.caption("No install made its first call in these dates.")
 else:
-    left, right = st.columns([3, 2])
-    left.altair_chart(growth_charts.retention_heatmap(result.retention), width="stretch")
-    with right:
-        st.caption(f"Cumulative revenue ({where}) against cumulative LLM cost, per cohort.")
-        page.table(growth_data.payback_table(result.cohorts), "growth-cohorts")
+    st.altair_chart(growth_charts.retention_heatmap(result.retention), width="stretch")
+    st.caption(f"Cumulative revenue ({where}) against cumulative LLM cost (measured), per cohort.")
+    page.table(growth_data.payback_table(result.cohorts), "growth-cohorts")
     with st.expander("Cohorts month by month"):
         page.table(result.retention, "growth-retention")

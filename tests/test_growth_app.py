@@ -66,7 +66,7 @@ def expected(log, pricing_path, tiers=None):
 
 
 def mrr_card(at: AppTest) -> tuple[str, str]:
-    card = next(m for m in at.metric if m.label.startswith("MRR on"))
+    card = next(m for m in at.metric if m.label.startswith("MRR ("))
     return card.label, card.value
 
 
@@ -76,10 +76,10 @@ def test_growth_page_shows_growth_of_mrr_with_its_charts_and_tables(demo_log, mo
     assert [t.value for t in at.title] == ["Growth"]
     want = expected(demo_log, pricing)
     last = want.mrr.iloc[-1]
-    assert mrr_card(at) == (f"MRR on {last['date']} (estimated from activity)", f"${last['mrr_usd']:,.2f}")
+    assert mrr_card(at) == ("MRR (estimated)", f"${last['mrr_usd']:,.2f}")
     assert len(at.get("vega_lite_chart")) == 4  # MRR by tier, revenue vs cost, waterfall, retention
     tables = [df.value for df in at.dataframe]
-    movements = next(t for t in tables if "opening_mrr_usd" in t.columns)
+    movements = next(t for t in tables if "MRR_at_start_usd" in t.columns)
     assert list(movements["month"]) == list(want.movements["month"])
     assert any("paid_back" in t.columns for t in tables)
 
@@ -100,7 +100,7 @@ def test_revenue_from_billing_is_labelled_and_data_quality_lists_unmatched(demo_
     pricing = pricing_file(tmp_path, billing)
     at = growth_page(monkeypatch, demo_log, pricing)
     label, value = mrr_card(at)
-    assert label.endswith("(from billing)") and value == "$29.99"  # 9.99 + 240 / 12
+    assert label == "MRR (from billing)" and value == "$29.99"  # 9.99 + 240 / 12
     assert any("from billing" in c.value for c in at.caption)
     at.switch_page("pages/6_Data_quality.py").run()
     assert not at.exception
@@ -120,4 +120,4 @@ def test_a_bad_billing_export_is_an_error_box_naming_line_and_column(demo_log, m
     at = growth_page(monkeypatch, demo_log, pricing)
     assert at.error and "billing export" in at.error[0].value
     assert any("line 3, column 'interval'" in c.value for c in at.code)
-    assert mrr_card(at)[0].endswith("(estimated from activity)")
+    assert mrr_card(at)[0] == "MRR (estimated)"

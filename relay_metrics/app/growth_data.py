@@ -11,7 +11,7 @@ import streamlit as st
 from relay_metrics.app import source
 from relay_metrics.app.sidebar import View
 from relay_metrics.metrics.billing import Billing, BillingError, load_billing
-from relay_metrics.metrics.growth import Growth, billing_report, growth_of
+from relay_metrics.metrics.growth import MOVEMENTS, Growth, billing_report, growth_of
 from relay_metrics.metrics.pricing import Pricing
 
 
@@ -75,3 +75,16 @@ def payback_table(cohorts: pd.DataFrame) -> pd.DataFrame:
     shown["paid_back"] = shown["paid_back"].where(shown["paid_back"].notna(), "not yet")
     shown["months_to_payback"] = ["–" if pd.isna(m) else f"{int(m)}" for m in shown["months_to_payback"]]
     return shown
+
+
+def movements_table(movements: pd.DataFrame) -> pd.DataFrame:
+    """Movements in dollars, from the MRR at each month's start to its end (the first and last
+    months are clipped to the range: their days are in the CSV and the JSON)."""
+    money = ["opening_mrr_usd", *(f"{kind}_usd" for kind in MOVEMENTS), "closing_mrr_usd"]
+    shown = movements[["month", *money]]
+    return shown.rename(columns={"opening_mrr_usd": "MRR_at_start_usd", "closing_mrr_usd": "MRR_at_end_usd"})
+
+
+def movement_counts(movements: pd.DataFrame) -> pd.DataFrame:
+    """How many installs made each movement, per month."""
+    return movements[["month", *(f"{kind}_installs" for kind in MOVEMENTS)]]

@@ -29,7 +29,7 @@ _USD = alt.Axis(format="$,.2f")
 def mrr_chart(mrr_by_tier: pd.DataFrame, source: str) -> alt.Chart:
     """MRR per day, stacked by tier."""
     return (
-        alt.Chart(display_safe(mrr_by_tier), title=f"MRR per day by tier ({source})")
+        alt.Chart(display_safe(mrr_by_tier), title=alt.TitleParams("MRR per day by tier", subtitle=source))
         .mark_area(opacity=0.85)
         .encode(
             x=alt.X("date:T", title="Day (UTC)"),
@@ -46,16 +46,18 @@ def mrr_chart(mrr_by_tier: pd.DataFrame, source: str) -> alt.Chart:
 
 def revenue_cost_chart(monthly: pd.DataFrame, source: str) -> alt.Chart:
     """Revenue and cost per calendar month, side by side."""
-    revenue_label = f"Revenue ({source})"
+    revenue_label = "Revenue"
     long = pd.concat(
         [
             pd.DataFrame({"month": monthly["month"], "measure": revenue_label, "usd": monthly["revenue_usd"]}),
-            pd.DataFrame({"month": monthly["month"], "measure": "Cost (measured)", "usd": monthly["cost_usd"]}),
+            pd.DataFrame({"month": monthly["month"], "measure": "Cost", "usd": monthly["cost_usd"]}),
         ],
         ignore_index=True,
     )
     return (
-        alt.Chart(long, title="Revenue and LLM cost per month")
+        alt.Chart(
+            long, title=alt.TitleParams("Revenue and LLM cost per month", subtitle=f"revenue {source}, cost measured")
+        )
         .mark_bar()
         .encode(
             x=alt.X("month:O", title="Month (UTC)", axis=alt.Axis(labelAngle=0)),
@@ -64,7 +66,7 @@ def revenue_cost_chart(monthly: pd.DataFrame, source: str) -> alt.Chart:
             color=alt.Color(
                 "measure:N",
                 title=None,
-                scale=alt.Scale(domain=[revenue_label, "Cost (measured)"], range=[REVENUE_COLOR, COST_COLOR]),
+                scale=alt.Scale(domain=[revenue_label, "Cost"], range=[REVENUE_COLOR, COST_COLOR]),
                 legend=alt.Legend(orient="bottom"),
             ),
             tooltip=[
@@ -103,7 +105,7 @@ def waterfall_chart(movements: pd.DataFrame, source: str) -> alt.Chart:
     steps = waterfall_steps(movements)
     kinds = list(KIND_COLORS)
     return (
-        alt.Chart(steps, title=f"MRR movements ({source})")
+        alt.Chart(steps, title=alt.TitleParams("MRR movements, month by month", subtitle=source))
         .mark_bar()
         .encode(
             x=alt.X("step:N", title=None, sort=alt.EncodingSortField("order"), axis=alt.Axis(labelAngle=-40)),
