@@ -79,7 +79,7 @@ def payback_table(cohorts: pd.DataFrame) -> pd.DataFrame:
 
 def movements_table(movements: pd.DataFrame) -> pd.DataFrame:
     """Movements in dollars, from the MRR at each month's start to its end (the first and last
-    months are clipped to the range: their days are in the CSV and the JSON)."""
+    months are clipped to the range: the caption and the JSON give their days)."""
     money = ["opening_mrr_usd", *(f"{kind}_usd" for kind in MOVEMENTS), "closing_mrr_usd"]
     shown = movements[["month", *money]]
     return shown.rename(columns={"opening_mrr_usd": "MRR_at_start_usd", "closing_mrr_usd": "MRR_at_end_usd"})
