@@ -117,20 +117,26 @@ def growth(
         return _empty(source, since_ms)
     ts = frame["ts"].to_numpy(dtype=float)
     until_ = effective_until(until_ms, float(ts.max()))
-    call_ids = _ids(frame["install_id"])
-    has_id = call_ids != UNKNOWN
-    all_ids = np.concatenate([intervals["install_id"].to_numpy(dtype=object), call_ids[has_id]])
+    # Installs are numbered over the intervals' ids and the log's distinct ids: the calls map
+    # through their (few) distinct values, not one hash per row.
+    distinct, per_call = _distinct(frame["install_id"])
+    named = distinct != UNKNOWN
+    all_ids = np.concatenate([intervals["install_id"].to_numpy(dtype=object), distinct[named]])
     codes, labels = pd.factorize(pd.Series(all_ids, dtype=object))
     n_installs = len(labels)
-    iv_code, call_code = codes[: len(intervals)], np.full(len(frame), -1)
-    call_code[has_id] = codes[len(intervals) :]
+    iv_code = codes[: len(intervals)]
+    code_of_distinct = np.full(len(distinct) + 1, -1)
+    code_of_distinct[np.flatnonzero(named)] = codes[len(intervals) :]
+    call_code = code_of_distinct[per_call]
+    has_id = call_code >= 0
 
     # Each install's tier: its latest interval started by until', else its latest call's.
     iv_start = intervals["start_ms"].to_numpy(dtype=float)
     iv_end = intervals["end_ms"].to_numpy(dtype=float)
     iv_tier = intervals["tier"].to_numpy(dtype=object)
     tier_of = np.full(n_installs, None, dtype=object)
-    call_tier = _ids(frame["tier"], DEFAULT_TIER)
+    tiers_distinct, tier_index = _distinct(frame["tier"], DEFAULT_TIER)
+    call_tier = tiers_distinct[tier_index]
     for code, tier, when, limit in ((call_code, call_tier, ts, has_id), (iv_code, iv_tier, iv_start, None)):
         rows = np.flatnonzero((when <= until_) if limit is None else (limit & (when <= until_)))
         rows = rows[np.lexsort((when[rows], code[rows]))]  # stable: ties keep their order
@@ -440,6 +446,20 @@ def _empty(source: str, since_ms: float | None) -> Growth:
         _frame([], _COHORT_COLUMNS),
         _frame([], _RETENTION_COLUMNS),
     )
+
+
+def _distinct(column: pd.Series, missing: str = UNKNOWN) -> tuple[np.ndarray, np.ndarray]:
+    """The column's distinct keys (`value || missing`, object strings) and each row's index
+    into them; -1 (read as the last entry by numpy) for a missing value."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        keys = np.asarray(column.cat.categories, dtype=object).copy()
+        keys[keys == ""] = missing
+        index = column.cat.codes.to_numpy().astype(np.int64)
+        index[index < 0] = len(keys)
+        return np.append(keys, missing), index
+    values = _ids(column, missing)
+    index, uniques = pd.factorize(pd.Series(values, dtype=object))
+    return np.asarray(uniques, dtype=object), index.astype(np.int64)
 
 
 def _ids(column: pd.Series, missing: str = UNKNOWN) -> np.ndarray:
