@@ -130,9 +130,7 @@ def parse_billing(text: str, columns: dict[str, str], name: str = "billing.csv")
             rows.append(_row(record, position, names, name, line))
     except csv.Error as exc:
         raise BillingError(f"{name}, line {reader.line_num}: not valid CSV ({exc})") from None
-    fields = ("line", "install_id", "tier", "amount_usd", "interval", "monthly_usd", "start_ms", "end_ms")
-    fields += ("paid_from_ms", "trial", "refunded")
-    data = list(zip(*rows)) if rows else [()] * len(fields)
+    data = list(zip(*rows)) if rows else [()] * 11  # the 11 fields of _row
     periods = pd.DataFrame(
         {
             "line": np.array(data[0], dtype=np.int64),

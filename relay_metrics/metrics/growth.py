@@ -177,7 +177,7 @@ def growth(
     subscribers = np.cumsum(counts["new"] + counts["reactivation"] - counts["churn"])
 
     since_day = first_day if since_ms is None else np.datetime64(int(float(since_ms) // MS_PER_DAY), "D")
-    start_index = int(max((since_day - first_day) // _DAY64, 0))
+    start_index = max(int((since_day - first_day) // _DAY64), 0)
     shown = np.arange(start_index, n)
     dates = days.astype(str)
     mrr = pd.DataFrame(

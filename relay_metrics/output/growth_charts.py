@@ -126,7 +126,7 @@ def waterfall_chart(movements: pd.DataFrame, source: str) -> alt.Chart:
     )
 
 
-def retention_heatmap(retention: pd.DataFrame) -> alt.LayerChart:
+def retention_heatmap(retention: pd.DataFrame) -> alt.LayerChart | alt.FacetChart:
     """Share of each cohort still subscribed 0..N months after the month of its first call."""
     base = alt.Chart(retention, title="Share still subscribed, by cohort (month of first call)").encode(
         x=alt.X("months_later:O", title="Months later", axis=alt.Axis(labelAngle=0)),
