@@ -61,7 +61,7 @@ with right:
 # Billing export (pricing.toml [billing]): how its rows meet the log's installs.
 from relay_metrics.app import growth_data, prices
 
-file_pricing, _, pricing_error = prices.current()
+file_pricing, _, _ = prices.current()
 found, billing_error = growth_data.billing(file_pricing) if file_pricing else (None, None)
 if billing_error:
     st.subheader("Billing export")
