@@ -1,5 +1,6 @@
 """Data quality: what the loader made of every line, and what went wrong in the calls."""
 
+import pandas as pd
 import streamlit as st
 
 from relay_metrics.app import page
@@ -56,3 +57,27 @@ with left:
 with right:
     st.subheader("Refusals by tier")
     page.table(breakdowns.refusals_by_tier(view.frame), "refusals")
+
+# Billing export (pricing.toml [billing]): how its rows meet the log's installs.
+from relay_metrics.app import growth_data, prices
+
+file_pricing, _, _ = prices.current()
+found, billing_error = growth_data.billing(file_pricing) if file_pricing else (None, None)
+if billing_error:
+    st.subheader("Billing export")
+    st.error("The billing export can't be used:")
+    st.code(billing_error, language=None)
+elif found is not None:
+    st.subheader("Billing export")
+    matches = growth_data.billing_matches(view, found)
+    st.caption(f"{matches['rows']:,} rows in {found.source}.")
+    left, right = st.columns(2)
+    with left:
+        st.caption("Billing rows of these dates that match no install in the log (revenue with no cost)")
+        page.table(pd.DataFrame(matches["rows_matching_no_install"]), "billing-unmatched-rows")
+    with right:
+        st.caption("Installs with calls in these dates and no billing row (unpaid: cost, no revenue)")
+        page.table(
+            pd.DataFrame({"install_id": pd.Series(matches["installs_matching_no_billing_row"], dtype=object)}),
+            "billing-unmatched-installs",
+        )

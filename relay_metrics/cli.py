@@ -67,6 +67,20 @@ def build_parser() -> argparse.ArgumentParser:
     simulate.add_argument("--pricing", metavar="FILE", help=f"pricing file (default: ${PRICING_ENV}, else the example)")
     simulate.set_defaults(run=run_simulate)
 
+    growth = commands.add_parser("growth", help="MRR per day, its movements per month, cohorts with their cost")
+    _add_log_arguments(growth)
+    growth.add_argument(
+        "--pricing",
+        metavar="FILE",
+        help=f"pricing file (default: ${PRICING_ENV}, else the package's example pricing.toml)",
+    )
+    growth.add_argument(
+        "--billing",
+        metavar="FILE",
+        help="billing export (CSV) whose revenue replaces the activity estimate (default: [billing] file in the pricing file)",
+    )
+    growth.set_defaults(run=run_growth)
+
     demo = commands.add_parser("demo", help="write a realistic, deterministic demo log")
     demo.add_argument("--rows", type=_positive_int, default=100_000, help="records to write (default 100000)")
     demo.add_argument("--days", type=_positive_int, default=30, help="days the log spans (default 30)")
@@ -233,6 +247,53 @@ def revenue_until(until_ms: float | None, newest_ts: float) -> float:
     from relay_metrics.metrics.revenue import effective_until
 
     return effective_until(until_ms, newest_ts)
+
+
+def run_growth(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from relay_metrics.metrics.billing import BillingError, load_billing
+    from relay_metrics.metrics.growth import billing_report, growth_of
+
+    try:
+        pricing = load_pricing(pricing_path(args.pricing))
+    except PricingError as exc:
+        raise CommandError(str(exc)) from None
+    window = window_of(args, parser)
+    billing_file = args.billing or pricing.billing.file
+    billing = None
+    if billing_file:
+        try:
+            billing = load_billing(billing_file, pricing.billing.columns)
+        except BillingError as exc:
+            raise CommandError(str(exc)) from None
+    # History from the log's first record: it decides cohorts and new vs reactivated.
+    loaded = read_log(args, Window(None, window.until_ms))
+    tiers = tuple(args.tier) if args.tier else None
+    result = growth_of(loaded.frame, pricing, billing, window.since_ms, window.until_ms, tiers)
+    out = result.to_dict()
+    if billing is not None:
+        out["billing"] = billing_report(billing, loaded.frame, window.since_ms, window.until_ms)
+    out["data_quality"] = loaded.report.to_dict()
+    emit(out if args.format == "json" else _growth_tables(out), args.format)
+    return 0
+
+
+def _growth_tables(result: dict) -> dict:
+    """The growth JSON as flat tables: per-tier MRR as columns, each cohort month as a row."""
+    tables = {key: result[key] for key in ("revenue_source", "since_ms", "until_ms")}
+    tables["mrr"] = [
+        {
+            **{k: v for k, v in row.items() if k != "by_tier"},
+            **{f"{tier} (usd)": v for tier, v in row["by_tier"].items()},
+        }
+        for row in result["mrr"]
+    ]
+    tables["movements"] = result["movements"]
+    tables["monthly"] = result["monthly"]
+    tables["cohorts"] = [{k: v for k, v in row.items() if k != "months"} for row in result["cohorts"]]
+    tables["retention"] = [{"cohort": row["cohort"], **month} for row in result["cohorts"] for month in row["months"]]
+    if "billing" in result:
+        tables["billing"] = {k: v for k, v in result["billing"].items() if not isinstance(v, list)}
+    return tables
 
 
 def run_demo(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:

@@ -29,6 +29,7 @@ PAGES = (
     ("pages/6_Data_quality.py", "Data quality", ":material/fact_check:"),
     ("pages/7_Plan.py", "Plan", ":material/tune:"),
     ("pages/8_Alerts.py", "Alerts", ":material/notifications:"),
+    ("pages/9_Growth.py", "Growth", ":material/trending_up:"),
 )
 
 

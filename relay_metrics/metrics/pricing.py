@@ -9,6 +9,9 @@ credits_per_month = 100    # optional
 input_per_mtok = 0.50      # (else the Plan page learns them from the log)
 output_per_mtok = 3.00
 thinking_per_mtok = 3.00   # optional: the output rate
+[billing]                  # optional: real revenue from a billing export (see billing.py)
+file = "billing.csv"       # relative to this file
+[billing.columns]          # optional: the file's own column names, e.g. install_id = "app_user_id"
 """
 
 from __future__ import annotations
@@ -25,9 +28,13 @@ PRICING_ENV = "RELAY_METRICS_PRICING"
 # The example prices ship inside the package, so an installed copy finds them too.
 DEFAULT_PRICING = Path(str(files("relay_metrics") / "pricing.toml"))
 
-_TOP_KEYS = {"currency", "tiers", "models"}
+_TOP_KEYS = {"currency", "tiers", "models", "billing"}
 _TIER_KEYS = {"price_per_month", "subscribers", "credits_per_month"}
 _MODEL_KEYS = {"input_per_mtok", "output_per_mtok", "thinking_per_mtok"}
+
+
+# The fields of a billing export row; [billing.columns] maps them to the file's own names.
+BILLING_FIELDS = ("install_id", "tier", "amount", "interval", "start", "end", "trial", "refunded", "trial_end")
 
 
 class PricingError(ValueError):
@@ -51,11 +58,20 @@ class ModelRates:
 
 
 @dataclass(frozen=True)
+class BillingSettings:
+    """[billing]: the export's path (resolved against the pricing file's folder) and column names."""
+
+    file: Path | None = None
+    columns: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Pricing:
     currency: str = "USD"
     tiers: dict[str, TierPrice] = field(default_factory=dict)
     source: str = ""
     models: dict[str, ModelRates] = field(default_factory=dict)
+    billing: BillingSettings = field(default_factory=BillingSettings)
 
     def price(self, tier: str) -> float:
         known = self.tiers.get(tier)
@@ -130,7 +146,13 @@ def parse_pricing(text: str, name: str = "pricing.toml") -> Pricing:
         if credits is not None and ((number := _number(credits)) is None or number < 0):
             raise fail(f"{table}.credits_per_month must be a number >= 0, not {credits!r}", table, "credits_per_month")
         tiers[tier] = TierPrice(price, subscribers, None if credits is None else float(credits))
-    return Pricing(currency, tiers, name, _parse_models(data.get("models", {}), fail))
+    return Pricing(
+        currency,
+        tiers,
+        name,
+        _parse_models(data.get("models", {}), fail),
+        _billing(data.get("billing", {}), name, fail),
+    )
 
 
 def _parse_models(table: object, fail) -> dict[str, ModelRates]:
@@ -160,6 +182,31 @@ def _parse_models(table: object, fail) -> dict[str, ModelRates]:
         rates.setdefault("thinking_per_mtok", rates["output_per_mtok"])
         models[model] = ModelRates(**rates)
     return models
+
+
+def _billing(table, name: str, fail) -> BillingSettings:
+    if not isinstance(table, dict):
+        raise fail('billing must be a table: [billing] with file = "..."', None, "billing")
+    for key in table:
+        if key not in ("file", "columns"):
+            raise fail(f"unknown key {key!r} in [billing] (expected file, columns)", "billing", key)
+    file = table.get("file")
+    if file is not None and (not isinstance(file, str) or not file.strip()):
+        raise fail(f"billing.file must be a file name, not {file!r}", "billing", "file")
+    columns = table.get("columns", {})
+    if not isinstance(columns, dict):
+        raise fail("billing.columns must be a table: [billing.columns]", "billing", "columns")
+    for key, value in columns.items():
+        if key not in BILLING_FIELDS:
+            raise fail(
+                f"unknown key {key!r} in [billing.columns] (expected {', '.join(BILLING_FIELDS)})",
+                "billing.columns",
+                key,
+            )
+        if not isinstance(value, str) or not value:
+            raise fail(f"billing.columns.{key} must be the file's column name, not {value!r}", "billing.columns", key)
+    path = None if file is None else Path(name).parent / Path(file).expanduser()
+    return BillingSettings(path, dict(columns))
 
 
 def _number(value) -> float | None:
