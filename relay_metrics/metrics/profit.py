@@ -433,10 +433,12 @@ def margin_over_time(
     span: Span,
     periods: list[tuple[date, int, int]],
     tiers: tuple[str, ...] | None = None,
+    covered: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Revenue, cost and margin per period (see buckets), for all tiers and per tier, by the
     same rule as margins(). Periods wholly outside the log are left out."""
-    covered = coverage(frame)
+    if covered is None:
+        covered = coverage(frame)
     rows = []
     for first, since_ms, until_ms in periods:
         if since_ms > span.newest_ts or until_ms < span.oldest_ts:
