@@ -41,10 +41,9 @@ if pricing_error is None:
         cards[2].metric("Margin", f"${economics['margin_usd']:,.2f}")
         share = economics["cost_share_pct"]
         cards[3].metric("Cost as % of what it pays", "– (pays nothing)" if share is None else f"{share:,.0f}%")
-    st.caption("Tier history (upgrades and downgrades by monthly price, up to the range's end)")
-    page.table(
-        profit.tier_history(view.log.frame, install_id, file_pricing, span.until_prime), "install-tiers", height=200
-    )
+    st.caption("Tier history: from a month before the range (calls there pay into it) to its end")
+    history = profit.tier_history(view.log.frame, install_id, file_pricing, span.read_from_ms, span.until_prime)
+    page.table(history, "install-tiers", height=200)
 daily = breakdowns.install_daily(view.frame, install_id, view.zone)
 chart, numbers = st.columns([3, 2])
 chart.altair_chart(charts.install_daily_chart(daily), width="stretch")

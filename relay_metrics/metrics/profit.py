@@ -333,11 +333,20 @@ def install_economics(result: Margins, install_id: str) -> dict | None:
     }
 
 
-def tier_history(frame: pd.DataFrame, install_id: str, pricing: Pricing, until_ms: float | None = None) -> pd.DataFrame:
-    """An install's tier changes in ts order (ties in log order): when it was first seen, and
-    each upgrade or downgrade (by monthly price; "change" between tiers of one price)."""
+def tier_history(
+    frame: pd.DataFrame,
+    install_id: str,
+    pricing: Pricing,
+    since_ms: float | None = None,
+    until_ms: float | None = None,
+) -> pd.DataFrame:
+    """An install's tier changes in ts order (ties in log order) between since and until: its
+    first tier there ("first seen"), then each upgrade or downgrade (by monthly price;
+    "change" between tiers of one price)."""
     ids = frame["install_id"].astype(object).to_numpy()
     mine = ids == install_id
+    if since_ms is not None:
+        mine &= frame["ts"].to_numpy(dtype=float) >= since_ms
     if until_ms is not None:
         mine &= frame["ts"].to_numpy(dtype=float) <= until_ms
     ts = frame["ts"].to_numpy(dtype=float)[mine]
