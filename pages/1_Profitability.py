@@ -39,6 +39,8 @@ max price: 30 × 24.99 ÷ 30.4375 = **$24.63**. Had the log ended on Nov 5 at no
 count only up to then: 4.5 × 24.99 ÷ 30.4375 = $3.69.
 """
 
+SHOWN_TIERS = 20  # charts and the loss summary show the costliest tiers; the tables show all
+
 view = page.start("Profitability")
 with st.expander("How this is computed"):
     st.markdown(HOW)
@@ -83,20 +85,23 @@ else:
 
     st.subheader("By tier")
     chart, numbers = st.columns([2, 3])
-    chart.altair_chart(charts.margin_chart(actual.by_tier), width="stretch")
+    chart.altair_chart(charts.margin_chart(profit.costliest_tiers(actual.by_tier, SHOWN_TIERS)), width="stretch")
     with numbers:
         page.table(actual.by_tier, "margins-by-tier")
 
     st.subheader("By install")
     losers = profit.loss_makers(actual)
-    st.text(
-        "\n".join(
-            f"{row.losing:,} of {row.installs:,} {visible(row.tier)} installs cost more than they pay"
-            for row in losers.itertuples()
-        )
-    )
+    lines = [
+        f"{row.losing:,} of {row.installs:,} {visible(row.tier)} installs cost more than they pay"
+        for row in losers.head(SHOWN_TIERS).itertuples()
+    ]
+    if len(losers) > SHOWN_TIERS:
+        lines.append(f"... and {len(losers) - SHOWN_TIERS:,} more tiers (see the tables)")
+    st.text("\n".join(lines))
     chart, numbers = st.columns([2, 3])
-    chart.altair_chart(charts.install_cost_chart(profit.cost_per_install_month(actual)), width="stretch")
+    spread = profit.cost_per_install_month(actual)
+    shown = set(profit.costliest_tiers(actual.by_tier, SHOWN_TIERS)["tier"])
+    chart.altair_chart(charts.install_cost_chart(spread[spread["tier"].isin(list(shown))]), width="stretch")
     with numbers:
         order = st.radio(
             "Loss list, worst first by",

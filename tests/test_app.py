@@ -392,3 +392,26 @@ def test_data_quality_says_when_the_log_was_too_out_of_order_to_read_in_part(mon
         "The log is more out of order than a partial read can trust, so every line was read."
     ]
     assert metric(at, "Lines") == "20,001"
+
+
+def test_ten_thousand_tiers_and_a_lone_surrogate_tier_in_margins_and_what_ifs(monkeypatch, tmp_path):
+    from relay_metrics.app.prices import EDITABLE_TIERS
+
+    now = int(time.time() * 1000)
+    log = tmp_path / "relay-calls.ndjson"
+    rows = [
+        record(now - 5 * 86_400_000 + i * 30_000, install_id=f"i{i}", tier=f"t{i}", cost_usd=0.01)
+        for i in range(10_000)
+    ]
+    surrogate = '{"ts":' + str(now - 3 * 86_400_000) + ',"install_id":"s","tier":"\\ud800x","cost_usd":5}'
+    log.write_bytes(lines_of(*rows, surrogate, record(now - 60_000, install_id="last")))  # "s" pays till then
+    at = app(log, monkeypatch)
+    at.query_params["whatif"] = json.dumps({"\ud800x": 3.0}, ensure_ascii=True)
+    at.run()
+    at.switch_page("pages/1_Profitability.py").run()
+    assert not at.exception
+    assert len(at.number_input) == EDITABLE_TIERS  # bounded, whatever the log names
+    assert metric(at, "What-if revenue") != metric(at, "Revenue")  # the surrogate tier's price applies
+    for page_path in ["pages/0_Overview.py", "pages/2_Tiers.py", "pages/4_Installs.py"]:
+        at.switch_page(page_path).run()
+        assert not at.exception, page_path

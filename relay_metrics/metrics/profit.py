@@ -376,41 +376,31 @@ def tier_history(
 
 
 def compare(actual: Margins, what_if: Margins) -> pd.DataFrame:
-    """Per tier (and a total row), actual beside what-if revenue, margin and margin %."""
-    keys = ["revenue_usd", "margin_usd", "margin_pct"]
-    left = actual.by_tier[["tier", "price_per_month", *keys]]
-    right = what_if.by_tier[["tier", "price_per_month", *keys]]
-    rows = []
-    what_if_rows = {t: i for i, t in enumerate(right["tier"].tolist())}
-    for i, tier in enumerate(left["tier"].tolist()):
-        j = what_if_rows.get(tier)
-        a = left.iloc[i]
-        b = right.iloc[j] if j is not None else a
-        rows.append(_compared(tier, a["price_per_month"], b["price_per_month"], a, b))
-    total_a, total_b = actual.total, what_if.total
-    rows.append(_compared(ALL_TIERS, None, None, total_a, total_b))
-    return pd.DataFrame(
-        {name: pd.Series([r[name] for r in rows], dtype=object if name == "tier" else float) for name in rows[0]}
-    )
+    """Per tier (and a total row), actual beside what-if price, revenue, margin and margin %."""
+    tiers = actual.by_tier["tier"].tolist()
+    where = {tier: i for i, tier in enumerate(what_if.by_tier["tier"].tolist())}
+    rows = np.array([where.get(tier, -1) for tier in tiers], dtype=int)
+    known = rows >= 0
+
+    def pair(frame_a: pd.DataFrame, frame_b: pd.DataFrame, key: str, total_a, total_b) -> tuple:
+        a = pd.to_numeric(frame_a[key], errors="coerce").to_numpy(dtype=float)
+        b = pd.to_numeric(frame_b[key], errors="coerce").to_numpy(dtype=float)
+        b = np.where(known, b[np.where(known, rows, 0)] if len(b) else np.nan, a)
+        return np.r_[a, _number(total_a)], np.r_[b, _number(total_b)]
+
+    table = {"tier": pd.Series([*tiers, ALL_TIERS], dtype=object)}
+    price_a, price_b = pair(actual.by_tier, what_if.by_tier, "price_per_month", None, None)
+    table["price_actual"], table["price_what_if"] = price_a, price_b
+    for key, name in (("revenue_usd", "revenue"), ("margin_usd", "margin")):
+        a, b = pair(actual.by_tier, what_if.by_tier, key, actual.total[key], what_if.total[key])
+        table[f"{name}_actual_usd"], table[f"{name}_what_if_usd"], table[f"{name}_change_usd"] = a, b, b - a
+    a, b = pair(actual.by_tier, what_if.by_tier, "margin_pct", actual.total["margin_pct"], what_if.total["margin_pct"])
+    table["margin_pct_actual"], table["margin_pct_what_if"] = a, b
+    return pd.DataFrame(table)
 
 
-def _compared(tier: str, price_a, price_b, a, b) -> dict:
-    def num(value) -> float:
-        return math.nan if value is None or pd.isna(value) else float(value)
-
-    return {
-        "tier": tier,
-        "price_actual": num(price_a),
-        "price_what_if": num(price_b),
-        "revenue_actual_usd": num(a["revenue_usd"]),
-        "revenue_what_if_usd": num(b["revenue_usd"]),
-        "revenue_change_usd": num(b["revenue_usd"]) - num(a["revenue_usd"]),
-        "margin_actual_usd": num(a["margin_usd"]),
-        "margin_what_if_usd": num(b["margin_usd"]),
-        "margin_change_usd": num(b["margin_usd"]) - num(a["margin_usd"]),
-        "margin_pct_actual": num(a["margin_pct"]),
-        "margin_pct_what_if": num(b["margin_pct"]),
-    }
+def _number(value) -> float:
+    return math.nan if value is None or pd.isna(value) else float(value)
 
 
 def tiers_by_cost(result: Margins, limit: int) -> tuple[list[str], list[str]]:
@@ -493,14 +483,29 @@ def coverage_note(span: Span, zone_date_time) -> str | None:
 
 
 def loss_makers(result: Margins) -> pd.DataFrame:
-    """Per tier: how many installs cost more than they pay ("12 of 310 pro installs ...")."""
+    """Per tier: how many installs cost more than they pay ("12 of 310 pro installs ..."),
+    the tiers with most losing installs first (ties by name)."""
     installs = result.by_install
-    grouped = installs.groupby("tier", sort=False)
+    codes, names = pd.factorize(installs["tier"])  # not groupby: a tier may be a lone surrogate
+    count = np.bincount(codes, minlength=len(names))
+    losing = np.bincount(codes, weights=(installs["margin_usd"] < 0).to_numpy(dtype=float), minlength=len(names))
     table = pd.DataFrame(
-        {"installs": grouped.size(), "losing": grouped["margin_usd"].apply(lambda m: int((m < 0).sum()))}
+        {
+            "tier": pd.Series(np.asarray(names, dtype=object), dtype=object),
+            "installs": count.astype(int),
+            "losing": losing.astype(int),
+        }
     )
     table["losing_share"] = table["losing"] / table["installs"]
-    return table.reset_index().sort_values("tier", kind="stable").reset_index(drop=True)
+    keys = list(zip((-losing).tolist(), table["tier"].tolist()))
+    order = sorted(range(len(keys)), key=keys.__getitem__)
+    return table.iloc[order].reset_index(drop=True)
+
+
+def costliest_tiers(by_tier: pd.DataFrame, limit: int) -> pd.DataFrame:
+    """The `limit` rows of by_tier that cost the most: what a chart can show of 10,000 tiers."""
+    order = np.argsort(-by_tier["cost_usd"].to_numpy(dtype=float), kind="stable")[:limit]
+    return by_tier.iloc[np.sort(order)]
 
 
 def job_costs(frame: pd.DataFrame) -> pd.DataFrame:
@@ -572,13 +577,18 @@ def job_cost_stats(jobs: pd.DataFrame, by: str) -> pd.DataFrame:
     if jobs.empty:
         return pd.DataFrame({name: pd.Series([], dtype=object if name == by else float) for name in columns})
     rows = []
-    for key, group in jobs.groupby(by, sort=False):
+    # Sorted runs of factorized keys, not groupby: a tier or model may be a lone surrogate.
+    codes, keys = pd.factorize(jobs[by])
+    order = np.argsort(codes, kind="stable")
+    starts = np.flatnonzero(np.r_[True, codes[order][1:] != codes[order][:-1]])
+    for rows_of in np.split(order, starts[1:]):
+        group = jobs.iloc[rows_of]
         paid = group[~group["hardware_only"]]
         summaries = paid[paid["summary"]]["cost_usd"]
         count = len(summaries)
         rows.append(
             {
-                by: key,
+                by: keys[codes[rows_of[0]]],
                 "summary_jobs": count,
                 "cost_per_summary_job_usd": float(group["cost_usd"].sum()) / count if count else math.nan,
                 "p50_cost_usd": float(summaries.quantile(0.5)) if count else math.nan,
