@@ -37,7 +37,7 @@ def seconds(ms):
 
 def card(column, label, value, key, absolute, inverse=False, now=current, then=previous):
     # A change from a period without calls says nothing: no delta then.
-    has_previous = bool(then.get("calls", True))
+    has_previous = bool(previous["calls"])
     moved = change(now.get(key), then.get(key) if has_previous else None, absolute)
     column.metric(
         label,

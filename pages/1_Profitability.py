@@ -6,6 +6,7 @@ import streamlit as st
 from relay_metrics.app import page, prices
 from relay_metrics.metrics import profit
 from relay_metrics.output import charts
+from relay_metrics.output.change import signed_money, signed_points
 from relay_metrics.output.export import visible
 
 HOW = """
@@ -177,10 +178,11 @@ with comparison:
             real, maybe = actual.total[key], what_if.total[key]
             if key == "margin_pct":
                 shown = "–" if maybe is None else f"{maybe:.1f}%"
-                delta = None if maybe is None or real is None else f"{maybe - real:+.1f} pts vs actual"
+                delta = None if maybe is None or real is None else signed_points(maybe - real)
                 base = "–" if real is None else f"{real:.1f}%"
             else:
-                shown, delta, base = f"${maybe:,.2f}", f"{maybe - real:+,.2f} USD vs actual", f"${real:,.2f}"
+                shown, delta, base = f"${maybe:,.2f}", signed_money(maybe - real), f"${real:,.2f}"
             card.metric(f"What-if {label.lower()}", shown, delta, delta_arrow="off" if maybe == real else "auto")
             card.caption(f"Actual {label.lower()}: {base}")
-        page.table(profit.compare(actual, what_if), "what-if-vs-actual", height=320)
+        compared = profit.compare(actual, what_if)
+        page.table(compared[compared["tier"] != profit.ALL_TIERS], "what-if-vs-actual", height=320)

@@ -25,7 +25,7 @@ def change(current: float | None, previous: float | None, absolute: Callable[[fl
 
 
 def signed_money(value: float, digits: int = 2) -> str:
-    sign = "+" if value > 0 else "−" if value < 0 else "±"
+    sign = "+" if value > 0 else "-" if value < 0 else "±"  # ASCII: st.metric reads the arrow from it
     return f"{sign}${abs(value):,.{digits}f}"
 
 
