@@ -354,7 +354,7 @@ def tier_history(
     tiers = np.array([t if isinstance(t, str) and t else "core" for t in tiers], dtype=object)
     order = np.argsort(ts, kind="stable")
     ts, tiers = ts[order], tiers[order]
-    rows = []
+    rows: list[dict] = []
     for when, tier in zip(ts, tiers):
         if rows and rows[-1]["tier"] == tier:
             continue
