@@ -71,11 +71,8 @@ else:
     page.margin_cards(actual.total)
 
     st.subheader("Margin over time")
-    periods = profit.buckets(view.start, view.end, view.zone)
     per = "Day" if (view.end - view.start).days + 1 < profit.WEEKLY_FROM_DAYS else "Week"
-    over_time = profit.margin_over_time(
-        view.log.frame, file_pricing, span, periods, view.filters.tier, covered=prices.view_coverage(view)
-    )
+    over_time = prices.view_margin_over_time(view, file_pricing, span)
     tier_names = [t for t in dict.fromkeys(over_time["tier"]) if t != profit.ALL_TIERS]
     shown_tier = st.selectbox("Tier", [profit.ALL_TIERS, *tier_names], key="profit_over_time_tier", format_func=visible)
     one = over_time[over_time["tier"] == shown_tier].drop(columns="tier")

@@ -21,7 +21,9 @@ from relay_metrics.metrics.profit import (
     Margins,
     Span,
     activity,
+    buckets,
     coverage_note,
+    margin_over_time,
     margins_of,
     span_of,
     tiers_by_cost,
@@ -69,10 +71,6 @@ def view_activity(view: View, span: Span) -> Activity:
     return _activity(view.log_key, span.since_ms, span.until_ms, span.oldest_ts, span.newest_ts, view.log.frame)
 
 
-def view_coverage(view: View) -> pd.DataFrame:
-    return _coverage(view.log_key, view.log.frame)
-
-
 @st.cache_resource(max_entries=16, ttl=3600, show_spinner=False)
 def _activity(
     log_key: tuple, since_ms: float | None, until_ms: float | None, oldest: float, newest: float, _frame: pd.DataFrame
@@ -85,6 +83,36 @@ def _activity(
 @st.cache_resource(max_entries=4, ttl=3600, show_spinner=False)
 def _coverage(log_key: tuple, _frame: pd.DataFrame) -> pd.DataFrame:
     return coverage(_frame)
+
+
+def view_margin_over_time(view: View, pricing: Pricing, span: Span) -> pd.DataFrame:
+    """profit.margin_over_time for the view, per day or week; cached (a rerun of the page for
+    another widget must not redo a margin per period)."""
+    periods = tuple(buckets(view.start, view.end, view.zone))
+    prices_key = tuple((tier, p.price_per_month, p.subscribers) for tier, p in pricing.tiers.items())
+    return _over_time(
+        view.log_key,
+        (span.since_ms, span.until_ms, span.oldest_ts, span.newest_ts),
+        periods,
+        view.filters.tier,
+        prices_key,
+        pricing,
+        view.log.frame,
+    )
+
+
+@st.cache_resource(max_entries=8, ttl=3600, show_spinner=False)
+def _over_time(
+    log_key: tuple,
+    span_key: tuple,
+    periods: tuple,
+    tiers: tuple[str, ...] | None,
+    prices_key: tuple,
+    _pricing: Pricing,
+    _frame: pd.DataFrame,
+) -> pd.DataFrame:
+    # Keyed on the prices' values (prices_key); `_pricing` itself isn't hashed.
+    return margin_over_time(_frame, _pricing, Span(*span_key), list(periods), tiers, _coverage(log_key, _frame))
 
 
 def what_if_editor(file_pricing: Pricing, actual: Margins) -> None:
