@@ -1,70 +1,116 @@
-"""Profitability: revenue from pricing.toml against the log's costs, by tier and install."""
+"""Profitability: revenue from the log's activity at pricing.toml's prices, against its costs;
+and a what-if price scenario beside (never in place of) the actual figures."""
 
 import streamlit as st
 
 from relay_metrics.app import page, prices
 from relay_metrics.metrics import profit
 from relay_metrics.output import charts
+from relay_metrics.output.change import signed_money, signed_points
 from relay_metrics.output.export import visible
 
 HOW = """
-- Each install is attributed wholly to its **latest tier in the selected range** and counts as an
-  active subscriber of that tier.
-- **Revenue** of an install = its tier's monthly price × days in range ÷ 30.4375. Revenue of a tier =
-  (paying subscribers from `pricing.toml` if set, else active installs) × price × days ÷ 30.4375.
-- **Cost** of an install = the sum of its `cost_usd` in the range; a tier's cost is its installs'.
-  Calls with no install id form the *unattributed* row: cost, no revenue.
-- **Margin** = revenue − cost; **margin %** = margin ÷ revenue (blank when revenue is 0).
-- **Break-even price** = cost per paying install per month: the price at which the tier pays for itself.
-- Margins follow the date range and tier filters. Revenue can't be split by model, pipeline,
-  backend or status, so margins ignore those filters.
+**Revenue follows what the log shows: who was a subscriber, when.** A relay call shows that its
+install is a subscriber. With P = 30.4375 days (one billing month):
+- Each install's calls are taken in time order (ties in log order). A call covers the time from
+  itself to the install's next call, or one month (P) if that comes first, at the monthly price
+  of **its own tier** (no tier counts as `core`). So an install pays from its first call, keeps
+  paying for a month after its last, and an upgrade is paid at the new price from the upgrading
+  call on.
+- **Revenue** of an install = price ÷ P × the part of each call's time inside the range. The
+  range ends at the log's newest record at the latest: nothing is counted past the data.
+- Calls up to a month before the range count for coverage (not for cost).
+- The installs of a range are those with a call in it or paid time inside it (a subscriber who
+  made no call that week still pays: revenue, no cost). Each is attributed to the tier of its
+  latest call up to the range's end.
+- A tier with `subscribers` in `pricing.toml` earns subscribers × price × the range's days of log
+  data ÷ P instead.
+- **Cost** = the sum of `cost_usd` inside the range; calls with no install id form the
+  *unattributed* row: cost, no revenue. **Margin** = revenue − cost; **margin %** = margin ÷ revenue.
+- **Break-even price** = a tier's cost ÷ the months its installs paid for: the price at which it
+  pays for itself.
+- Margins follow the dates and the tier filter. Revenue can't be split by model, pipeline, backend
+  or status: with one of those filters set, only costs are shown.
+
+**Worked example.** Pro is $9.99 and max $24.99. An install calls on pro on Oct 3 and Oct 20,
+then on max on Nov 1, and never again; the log runs into December. For October 1–31: the Oct 3
+call covers Oct 3–20 (17 days), the Oct 20 call Oct 20–Nov 1 (12 days): 29 × 9.99 ÷ 30.4375 =
+**$9.52**. For November: the Nov 1 call covers a month from Nov 1, all 30 days of November at the
+max price: 30 × 24.99 ÷ 30.4375 = **$24.63**. Had the log ended on Nov 5 at noon, November would
+count only up to then: 4.5 × 24.99 ÷ 30.4375 = $3.69.
 """
+
+SHOWN_TIERS = 20  # charts and the loss summary show the costliest tiers; the tables show all
 
 view = page.start("Profitability")
 with st.expander("How this is computed"):
     st.markdown(HOW)
 
-file_pricing, pricing, error = prices.current()
+file_pricing, what_if_pricing, error = prices.current()
 if error:
     st.error("The pricing file can't be used, so no margins are shown. The cost pages still work.")
     st.code(error, language=None)
     st.stop()
-ignored = [name for name in view.filters.narrowed_fields() if name != "tier"]
-if ignored:
-    st.caption(
-        "Margins ignore the " + ", ".join(ignored) + " filter(s): revenue can't be split that way. "
-        "Unit economics below follow every filter."
-    )
-if prices.is_what_if():
-    st.caption("What-if prices are in force (see below); they apply on every page until reset.")
 page.require_rows(view)
 
-result = prices.view_margins(view, pricing)
-if result.unpriced_tiers:
+span = prices.view_span(view)
+for line in prices.range_notes(view, span):
+    st.caption(line)
+cost_only = prices.cost_only_filters(view)
+actual = prices.view_margins(view, file_pricing)
+if actual.unpriced_tiers:
     st.warning(
-        f"{len(result.unpriced_tiers)} tier(s) in the log have no price in {pricing.source}; they count as free."
+        f"{len(actual.unpriced_tiers)} tier(s) in the log have no price in {file_pricing.source}; they count as free."
     )
 
-page.margin_cards(result.total)
+if cost_only:
+    st.caption(prices.cost_only_note(cost_only))
+    st.metric("Cost", f"${float(view.frame['cost_usd'].sum()):,.2f}", help="The calls every filter keeps.")
+else:
+    st.caption("Actual figures, at the pricing file's prices.")
+    page.margin_cards(actual.total)
 
-st.subheader("By tier")
-chart, numbers = st.columns([2, 3])
-chart.altair_chart(charts.margin_chart(result.by_tier), width="stretch")
-with numbers:
-    page.table(result.by_tier, "margins-by-tier")
+    st.subheader("Margin over time")
+    per = "Day" if (view.end - view.start).days + 1 < profit.WEEKLY_FROM_DAYS else "Week"
+    over_time = prices.view_margin_over_time(view, file_pricing, span)
+    tier_names = [t for t in dict.fromkeys(over_time["tier"]) if t != profit.ALL_TIERS]
+    shown_tier = st.selectbox("Tier", [profit.ALL_TIERS, *tier_names], key="profit_over_time_tier", format_func=visible)
+    one = over_time[over_time["tier"] == shown_tier].drop(columns="tier")
+    chart, numbers = st.columns([3, 2])
+    chart.altair_chart(charts.margin_over_time_chart(one, per), width="stretch")
+    with numbers:
+        page.table(one, "margin-over-time", height=360)
 
-st.subheader("By install")
-losers = profit.loss_makers(result)
-st.text(
-    "\n".join(
+    st.subheader("By tier")
+    chart, numbers = st.columns([2, 3])
+    chart.altair_chart(charts.margin_chart(profit.costliest_tiers(actual.by_tier, SHOWN_TIERS)), width="stretch")
+    with numbers:
+        page.table(actual.by_tier, "margins-by-tier")
+
+    st.subheader("By install")
+    losers = profit.loss_makers(actual)
+    lines = [
         f"{row.losing:,} of {row.installs:,} {visible(row.tier)} installs cost more than they pay"
-        for row in losers.itertuples()
-    )
-)
-chart, numbers = st.columns([2, 3])
-chart.altair_chart(charts.install_cost_chart(profit.cost_per_install_month(result)), width="stretch")
-with numbers:
-    page.table(result.by_install.assign(losing=result.by_install["margin_usd"] < 0), "margins-by-install", height=420)
+        for row in losers.head(SHOWN_TIERS).itertuples()
+    ]
+    if len(losers) > SHOWN_TIERS:
+        lines.append(f"... and {len(losers) - SHOWN_TIERS:,} more tiers (see the tables)")
+    st.text("\n".join(lines))
+    chart, numbers = st.columns([2, 3])
+    spread = profit.cost_per_install_month(actual)
+    shown = set(profit.costliest_tiers(actual.by_tier, SHOWN_TIERS)["tier"])
+    chart.altair_chart(charts.install_cost_chart(spread[spread["tier"].isin(list(shown))]), width="stretch")
+    with numbers:
+        order = st.radio(
+            "Loss list, worst first by",
+            ["cost_share_pct", "margin_usd"],
+            format_func={"cost_share_pct": "cost as % of what it pays", "margin_usd": "money lost"}.get,
+            horizontal=True,
+            key="profit_loss_order",
+        )
+        page.table(profit.loss_list(actual, order), "loss-list", height=300)
+    with st.expander("Every install of the range"):
+        page.table(actual.by_install, "margins-by-install", height=420)
 
 st.subheader("Unit economics")
 jobs = profit.job_costs(view.frame)
@@ -73,16 +119,26 @@ cards = st.columns(4)
 cards[0].metric(
     "Cost per summary job",
     "–" if unit["cost_per_job_usd"] is None else f"${unit['cost_per_job_usd']:.4f}",
-    help="Transcribe + analyze calls joined by job_id.",
+    help="The cost of every call with a job id ÷ the jobs that delivered a summary (a successful analyze).",
 )
 cards[1].metric(
-    "p50 / p95 per job",
+    "p50 / p95 per summary job",
     "–" if unit["p50_job_cost_usd"] is None else f"${unit['p50_job_cost_usd']:.4f} / ${unit['p95_job_cost_usd']:.4f}",
 )
 cards[2].metric(
-    "Cost per credit charged", "–" if unit["cost_per_credit_usd"] is None else f"${unit['cost_per_credit_usd']:.4f}"
+    "Jobs without a summary",
+    f"{unit['jobs_without_summary']:,}",
+    f"${unit['cost_without_summary_usd']:,.2f} spent on them",
+    delta_color="off",
+    delta_arrow="off",
 )
 cards[3].metric("Spent on errors / refusals", f"${unit['error_cost_usd']:,.2f} / ${unit['refused_cost_usd']:,.2f}")
+st.caption(
+    f"{unit['summary_jobs']:,} jobs delivered a summary. {unit['hardware_only_jobs']:,} jobs ran on hardware alone "
+    "at $0.00000: they are counted apart (hardware-only), not as cheap jobs. Cost per credit charged: "
+    + ("–" if unit["cost_per_credit_usd"] is None else f"${unit['cost_per_credit_usd']:.4f}")
+    + "."
+)
 left, right = st.columns(2)
 with left:
     st.caption("Cost per summary job by tier")
@@ -91,10 +147,39 @@ with right:
     st.caption("Cost per summary job by model")
     page.table(profit.job_cost_stats(jobs, "model"), "job-cost-by-model")
 
+if cost_only:
+    st.stop()
+
 st.subheader("Month-end forecast")
-forecast = profit.month_end_forecast(result, view.end)
-st.caption(f"At this range's daily run rate, for {forecast['month']} ({forecast['days_in_month']} days).")
+forecast = profit.month_end_forecast(actual, view.end)
+st.caption(
+    f"Estimated: this range's daily run rate over {forecast['month']} ({forecast['days_in_month']} days), "
+    "at actual prices."
+)
 page.margin_cards(forecast, "Projected ")
 
 st.subheader("What if prices were different?")
-prices.what_if_editor(file_pricing, list(result.by_tier.loc[result.by_tier["tier"] != profit.UNATTRIBUTED, "tier"]))
+st.caption("A scenario: it is shown beside the actual figures here and nowhere else. The link of this page keeps it.")
+editor, comparison = st.columns([2, 3])
+with editor:
+    prices.what_if_editor(file_pricing, actual)
+with comparison:
+    if what_if_pricing is None:
+        st.caption("Change a price to compare actual and what-if figures side by side.")
+    else:
+        what_if = prices.view_margins(view, what_if_pricing)
+        cards = st.columns(3)
+        for card, (label, key) in zip(
+            cards, [("Revenue", "revenue_usd"), ("Margin", "margin_usd"), ("Margin %", "margin_pct")]
+        ):
+            real, maybe = actual.total[key], what_if.total[key]
+            if key == "margin_pct":
+                shown = "–" if maybe is None else f"{maybe:.1f}%"
+                delta = None if maybe is None or real is None else signed_points(maybe - real)
+                base = "–" if real is None else f"{real:.1f}%"
+            else:
+                shown, delta, base = f"${maybe:,.2f}", signed_money(maybe - real), f"${real:,.2f}"
+            card.metric(f"What-if {label.lower()}", shown, delta, delta_arrow="off" if maybe == real else "auto")
+            card.caption(f"Actual {label.lower()}: {base}")
+        compared = profit.compare(actual, what_if)
+        page.table(compared[compared["tier"] != profit.ALL_TIERS], "what-if-vs-actual", height=320)

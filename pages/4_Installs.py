@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from relay_metrics.app import page
-from relay_metrics.metrics import breakdowns
+from relay_metrics.app import page, prices
+from relay_metrics.metrics import breakdowns, profit
 from relay_metrics.output import charts
 from relay_metrics.output.export import visible
 
@@ -24,6 +24,26 @@ if installs.empty:
     st.caption("No install matches.")
     st.stop()
 install_id = st.selectbox("Install", installs["install_id"].tolist(), key="installs_pick", format_func=visible)
+file_pricing, _, pricing_error = prices.current()
+if pricing_error is None:
+    # Actual prices, the same figures as its row on Profitability.
+    span = prices.view_span(view)
+    cost_only = prices.cost_only_filters(view)
+    economics = None if cost_only else profit.install_economics(prices.view_margins(view, file_pricing), install_id)
+    if cost_only:
+        st.caption(prices.cost_only_note(cost_only))
+    elif economics is None:
+        st.caption("This install isn't among the tiers picked, so it has no margin here.")
+    else:
+        cards = st.columns(4)
+        cards[0].metric("Revenue", f"${economics['revenue_usd']:,.2f}")
+        cards[1].metric("Cost", f"${economics['cost_usd']:,.2f}")
+        cards[2].metric("Margin", f"${economics['margin_usd']:,.2f}")
+        share = economics["cost_share_pct"]
+        cards[3].metric("Cost as % of what it pays", "– (pays nothing)" if share is None else f"{share:,.0f}%")
+    st.caption("Tier history: from a month before the range (calls there pay into it) to its end")
+    history = profit.tier_history(view.log.frame, install_id, file_pricing, span.read_from_ms, span.until_prime)
+    page.table(history, "install-tiers", height=200)
 daily = breakdowns.install_daily(view.frame, install_id, view.zone)
 chart, numbers = st.columns([3, 2])
 chart.altair_chart(charts.install_daily_chart(daily), width="stretch")

@@ -11,7 +11,6 @@ import json
 import math
 import os
 import sys
-import time
 from pathlib import Path
 
 from relay_metrics.ingest.sources import DEFAULT_LOG, LOG_ENV, LogSourceError
@@ -179,22 +178,20 @@ def run_summary(args: argparse.Namespace, parser: argparse.ArgumentParser) -> in
 
 
 def run_margins(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    from relay_metrics.metrics.profit import margins, window_days
+    from relay_metrics.metrics.profit import margins, span_of
+    from relay_metrics.metrics.revenue import PERIOD_MS
 
     try:
         pricing = load_pricing(pricing_path(args.pricing))
     except PricingError as exc:
         raise CommandError(str(exc)) from None
     window = window_of(args, parser)
-    loaded = read_log(args, window)
-    frame = loaded.frame
-    if window.since_ms is None:  # --all: the range is what the log holds
-        ts = frame["ts"]
-        days = window_days(ts.min(), ts.max()) if len(frame) else 0.0
-    else:
-        until_ms = window.until_ms if window.until_ms is not None else time.time() * 1000
-        days = window_days(window.since_ms, until_ms)
-    result = margins(frame, pricing, days, tuple(args.tier) if args.tier else None)
+    # Revenue needs the calls up to a month before --since (they pay into the range) and the
+    # log's newest record (nothing is counted past it): read from there to the log's end.
+    reach = Window(None if window.since_ms is None else window.since_ms - PERIOD_MS, None)
+    loaded = read_log(args, reach)
+    span = span_of(loaded.frame, window.since_ms, window.until_ms, _first_ts(args))
+    result = margins(loaded.frame, pricing, span, tuple(args.tier) if args.tier else None)
     for tier in result.unpriced_tiers:
         print(
             f"relay-metrics: warning: tier {printable(tier)!r} is not in {pricing.source}; priced at 0", file=sys.stderr
@@ -294,6 +291,17 @@ def _growth_tables(result: dict) -> dict:
     if "billing" in result:
         tables["billing"] = {k: v for k, v in result["billing"].items() if not isinstance(v, list)}
     return tables
+
+
+def _first_ts(args: argparse.Namespace) -> float | None:
+    """The ts of the log's first record, read from the head of its oldest file: a windowed
+    read skips it, and a subscribers count in pricing.toml is paid from there on."""
+    from relay_metrics.ingest.pushdown import first_record
+    from relay_metrics.ingest.sources import resolve_files
+
+    files = resolve_files(log_source(args))
+    found = first_record(files[0]) if files else None
+    return None if found is None else found[1]
 
 
 def run_demo(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import date, timedelta
 
@@ -200,34 +201,109 @@ def margin_total(at: AppTest) -> str:
     return metric(at, "Margin")
 
 
-def test_profitability_page_and_what_if_prices(demo_log, monkeypatch):
+def snapshot(at: AppTest) -> tuple[list, list]:
+    """Every metric card and every table a page shows."""
+    return [(m.label, m.value, m.delta) for m in at.metric], [t.value for t in at.dataframe]
+
+
+def test_a_what_if_on_profitability_leaves_every_actual_figure_elsewhere_unchanged(demo_log, monkeypatch):
+    from relay_metrics.app.scenario import widget_key
+
     at = app(demo_log, monkeypatch).run()
+    others = ["pages/0_Overview.py", *[p for p in PAGES if p != "pages/1_Profitability.py"]]
+    before = {}
+    for page_path in others:
+        at.switch_page(page_path).run()
+        before[page_path] = snapshot(at)
     at.switch_page("pages/1_Profitability.py").run()
+    actual_cards = [(m.label, m.value) for m in at.metric if not m.label.startswith("What-if")]
+    at.number_input(key=widget_key("pro")).set_value(99.0).run()
     assert not at.exception
-    before = margin_total(at)
-    at.number_input(key="whatif:pro").set_value(99.0).run()
-    assert not at.exception
-    after = margin_total(at)
-    assert after != before
-    at.switch_page("pages/0_Overview.py").run()  # the what-if prices hold on the Overview too
-    assert metric(at, "Margin") == after
+    # Actual and what-if side by side on Profitability; the actual cards don't move.
+    assert [(m.label, m.value) for m in at.metric if not m.label.startswith("What-if")] == actual_cards
+    assert metric(at, "What-if revenue") != metric(at, "Revenue")
+    link = at.query_params["whatif"]
+    assert json.loads(link if isinstance(link, str) else link[0]) == {"pro": 99.0}
+    for page_path in others:
+        at.switch_page(page_path).run()
+        assert not at.exception, page_path
+        metrics, tables = snapshot(at)
+        assert metrics == before[page_path][0], page_path
+        assert len(tables) == len(before[page_path][1]), page_path
+        for table, earlier in zip(tables, before[page_path][1]):
+            pd.testing.assert_frame_equal(table, earlier)
+        assert any("what-if price scenario is set" in w.value for w in at.warning), page_path
     at.switch_page("pages/1_Profitability.py").run()
-    assert at.number_input(key="whatif:pro").value == 99.0
+    assert at.number_input(key=widget_key("pro")).value == 99.0
     at.button(key="whatif_reset").click().run()
-    assert margin_total(at) == before
+    assert not [m for m in at.metric if m.label.startswith("What-if")]
+    at.switch_page("pages/0_Overview.py").run()
+    assert not any("scenario" in w.value for w in at.warning)
+
+
+def test_a_link_with_a_scenario_opens_the_comparison(demo_log, monkeypatch):
+    at = app(demo_log, monkeypatch)
+    at.query_params["whatif"] = '{"pro":14.99,"\\ud800x":2}'
+    at.run()
+    at.switch_page("pages/1_Profitability.py").run()
+    assert not at.exception
+    assert metric(at, "What-if revenue") != metric(at, "Revenue")
 
 
 def test_margin_figures_equal_the_margin_function(demo_log, monkeypatch):
     from relay_metrics.metrics.pricing import DEFAULT_PRICING, load_pricing
-    from relay_metrics.metrics.profit import margins
+    from relay_metrics.metrics.profit import margins, span_of
 
     at = app(demo_log, monkeypatch).run()
     today = today_in("UTC")
     since, until = window_ms(today - timedelta(days=29), today, "UTC")
-    in_range = apply_filters(load_log(demo_log).frame, Filters(since, until))
-    expected = margins(in_range, load_pricing(DEFAULT_PRICING), 30).total
+    frame = load_log(demo_log).frame
+    expected = margins(frame, load_pricing(DEFAULT_PRICING), span_of(frame, since, until)).total
     assert metric(at, "Margin") == f"${expected['margin_usd']:,.2f}"
     assert metric(at, "Revenue") == f"${expected['revenue_usd']:,.2f}"
+
+
+@pytest.mark.parametrize("page_path", ["pages/0_Overview.py", "pages/1_Profitability.py"])
+def test_a_status_filter_hides_the_margin_cards(demo_log, monkeypatch, page_path):
+    at = app(demo_log, monkeypatch).run()
+    at.switch_page(page_path).run()
+    at.sidebar.multiselect(key="statuses").set_value(["refused"]).run()
+    assert not at.exception
+    labels = {m.label for m in at.metric}
+    assert not labels & {"Revenue", "Margin", "Margin %"}
+    assert labels & {"Total cost", "Cost"}
+    assert any("Margins need the status filter(s) cleared" in c.value for c in at.caption)
+
+
+def test_revenue_and_margin_changes_equal_the_cli_figures_of_both_periods(demo_log, monkeypatch, capsys):
+    import json as json_
+
+    from relay_metrics.cli import main
+    from relay_metrics.metrics.pricing import DEFAULT_PRICING
+    from relay_metrics.metrics.profit import span_of
+    from relay_metrics.output.change import change, signed_money, signed_points
+
+    at = app(demo_log, monkeypatch).run()
+    today = today_in("UTC")
+    start = today - timedelta(days=6)
+    at.sidebar.date_input(key="dates").set_value((start, today)).run()
+    assert not at.exception
+    since, until = window_ms(start, today, "UTC")
+    before = span_of(load_log(demo_log).frame, since, until).previous()
+
+    def cli(since_ms, until_ms) -> dict:
+        args = ["margins", str(demo_log), "--pricing", str(DEFAULT_PRICING), "--format", "json"]
+        assert main([*args, "--since", str(int(since_ms)), "--until", str(int(until_ms))]) == 0
+        return json_.loads(capsys.readouterr().out)["total"]
+
+    now, then = cli(since, until), cli(before.since_ms, before.until_ms)
+    assert then["revenue_usd"] > 0  # the demo log has data in both weeks
+    cards = {m.label: m for m in at.metric}
+    assert cards["Revenue"].value == f"${now['revenue_usd']:,.2f}"
+    assert cards["Revenue"].delta == change(now["revenue_usd"], then["revenue_usd"], signed_money).text
+    assert cards["Margin"].delta == change(now["margin_usd"], then["margin_usd"], signed_money).text
+    assert cards["Margin %"].delta == change(now["margin_pct"], then["margin_pct"], signed_points).text
+    assert "(" in cards["Margin"].delta and "%" in cards["Margin"].delta  # percent beside the absolute
 
 
 def test_bad_pricing_file_keeps_the_cost_pages(demo_log, monkeypatch, tmp_path):
@@ -265,7 +341,9 @@ def test_a_recent_range_reads_only_recent_lines_and_shows_what_a_full_read_shows
 
     at = app(year_log, monkeypatch).run().switch_page(page).run()
     partial = source._kept((str(year_log),)).kept.refreshed.loaded.report.window_read
-    assert partial.bytes_skipped > year_log.stat().st_size / 2 and not at.exception
+    # 30 days, the 30 before them and the month before those (calls there pay into the
+    # previous period): about a quarter of the 400 days, more of the bytes (the log grows).
+    assert partial.bytes_skipped > year_log.stat().st_size / 3 and not at.exception
 
     st.cache_resource.clear()
     monkeypatch.setattr(source, "_floor", lambda since_ms, until_ms: None)  # read every line
@@ -314,3 +392,26 @@ def test_data_quality_says_when_the_log_was_too_out_of_order_to_read_in_part(mon
         "The log is more out of order than a partial read can trust, so every line was read."
     ]
     assert metric(at, "Lines") == "20,001"
+
+
+def test_ten_thousand_tiers_and_a_lone_surrogate_tier_in_margins_and_what_ifs(monkeypatch, tmp_path):
+    from relay_metrics.app.prices import EDITABLE_TIERS
+
+    now = int(time.time() * 1000)
+    log = tmp_path / "relay-calls.ndjson"
+    rows = [
+        record(now - 5 * 86_400_000 + i * 30_000, install_id=f"i{i}", tier=f"t{i}", cost_usd=0.01)
+        for i in range(10_000)
+    ]
+    surrogate = '{"ts":' + str(now - 3 * 86_400_000) + ',"install_id":"s","tier":"\\ud800x","cost_usd":5}'
+    log.write_bytes(lines_of(*rows, surrogate, record(now - 60_000, install_id="last")))  # "s" pays till then
+    at = app(log, monkeypatch)
+    at.query_params["whatif"] = json.dumps({"\ud800x": 3.0}, ensure_ascii=True)
+    at.run()
+    at.switch_page("pages/1_Profitability.py").run()
+    assert not at.exception
+    assert len(at.number_input) == EDITABLE_TIERS  # bounded, whatever the log names
+    assert metric(at, "What-if revenue") != metric(at, "Revenue")  # the surrogate tier's price applies
+    for page_path in ["pages/0_Overview.py", "pages/2_Tiers.py", "pages/4_Installs.py"]:
+        at.switch_page(page_path).run()
+        assert not at.exception, page_path

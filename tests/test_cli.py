@@ -178,30 +178,23 @@ def test_parse_when_rejects_words():
         parse_when("soon")
 
 
-def test_margins_json_uses_the_window_days(capsys, log, tmp_path):
+def test_margins_json_follows_the_activity_rule(capsys, log, tmp_path):
     pricing = tmp_path / "pricing.toml"
     pricing.write_text("[tiers.core]\nprice_per_month = 0\n[tiers.pro]\nprice_per_month = 30.4375\n")
-    code, out, _err = run(
-        capsys,
-        "margins",
-        log,
-        "--pricing",
-        pricing,
-        "--since",
-        "2026-01-01",
-        "--until",
-        "2026-01-01",
-        "--format",
-        "json",
-    )
+    args = ["margins", log, "--pricing", pricing, "--since", "2026-01-01", "--format", "json"]
+    code, out, _err = run(capsys, *args, "--until", "2026-01-01")
     assert code == 0
     result = json.loads(out)
     assert list(result) == ["by_tier", "by_install", "total"]
     pro = next(r for r in result["by_tier"] if r["tier"] == "pro")
-    days = (DAY - 1) / DAY  # until - since, in days, for one inclusive day
-    assert pro["revenue_usd"] == pytest.approx(days) and pro["cost_usd"] == 2.0
-    assert [r["install_id"] for r in result["by_install"]] == ["b", "a"]  # worst margin first: -1.00000001, -1
+    # b's call at the day's last ms pays from then on: nothing inside the day.
+    assert pro["revenue_usd"] == 0.0 and pro["cost_usd"] == 2.0
+    assert [r["install_id"] for r in result["by_install"]] == ["b", "a"]  # worst margin first: -2, -1
     assert "max" not in {r["tier"] for r in result["by_tier"]}  # outside the window, not priced
+    # A week: the log ends a ms after b's call, so b pays for that 1 ms at 1 $/day.
+    _, out, _ = run(capsys, *args, "--until", "2026-01-07")
+    pro = next(r for r in json.loads(out)["by_tier"] if r["tier"] == "pro")
+    assert pro["revenue_usd"] == pytest.approx(1 / DAY)
 
 
 def test_margins_warns_about_unpriced_tiers(capsys, log, tmp_path):
@@ -227,10 +220,10 @@ def test_margins_bad_pricing_exits_1(capsys, log, tmp_path, content, message):
 
 def test_margins_pricing_from_environment(capsys, log, tmp_path, monkeypatch):
     pricing = tmp_path / "env.toml"
-    pricing.write_text("[tiers.max]\nprice_per_month = 1\n")
+    pricing.write_text("[tiers.core]\nprice_per_month = 1\n")
     monkeypatch.setenv("RELAY_METRICS_PRICING", str(pricing))
     _, out, _ = run(capsys, "margins", log, "--all", "--format", "json")
-    assert next(r for r in json.loads(out)["by_tier"] if r["tier"] == "max")["revenue_usd"] > 0
+    assert next(r for r in json.loads(out)["by_tier"] if r["tier"] == "core")["revenue_usd"] > 0
 
 
 def test_a_window_reads_a_part_and_full_read_reads_every_line(capsys, tmp_path):

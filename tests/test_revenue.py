@@ -118,3 +118,22 @@ def test_widening_the_range_beyond_the_log_never_changes_revenue(tmp_path_factor
     assert wide["revenue_usd"].sum() == pytest.approx(exact["revenue_usd"].sum())
     assert everything["revenue_usd"].sum() == pytest.approx(exact["revenue_usd"].sum())
     assert list(wide["install_id"]) == list(exact["install_id"])
+
+
+def test_a_last_call_just_before_until_pays_only_up_to_the_log_end(write_log):
+    # The last call is an hour before until; the log ends 30 minutes after it.
+    hour = 3_600_000
+    records = [
+        record(T0, install_id="a", tier="pro"),
+        record(T0 + 10 * DAY - hour, install_id="a", tier="pro"),
+        record(T0 + 10 * DAY - hour // 2, install_id="z"),
+    ]
+    got = revenue(write_log, records, T0, T0 + 10 * DAY)
+    assert got["a"] == ("pro", pytest.approx(10.0 * (10 * DAY - hour // 2) / PERIOD_MS))
+
+
+def test_a_range_wider_than_the_log_on_both_sides_counts_only_the_log(write_log):
+    records = [record(T0, install_id="a", tier="pro"), record(T0 + 20 * DAY, install_id="z")]
+    got = revenue(write_log, records, T0 - 30 * DAY, T0 + 50 * DAY)
+    # From a's first call to the log's last record: 20 days, not the 80 of the range.
+    assert got["a"] == ("pro", pytest.approx(10.0 * 20 * DAY / PERIOD_MS))

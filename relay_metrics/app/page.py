@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from relay_metrics.app import auth
+from relay_metrics.app import auth, scenario
 from relay_metrics.app.columns import column_config, for_display
 from relay_metrics.app.sidebar import View, sidebar
 from relay_metrics.output.export import csv_bytes, display_safe
@@ -46,8 +46,11 @@ def start(title: str) -> View:
             st.page_link(path, label=label, icon=icon)
         auth.logout_control()
         st.divider()
+    scenario.keep()
     view = sidebar()
     st.title(title)
+    if title != "Profitability":
+        scenario.banner()  # the figures here are actuals: say so while a scenario exists
     if view.choice.is_demo:
         st.info(DEMO_BANNER)
     for notice in view.notices:

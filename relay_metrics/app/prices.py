@@ -1,18 +1,38 @@
-"""Prices for the margin figures: the pricing file, and the founder's what-if edits to it."""
+"""Prices for the margin figures: the pricing file, the what-if scenario, and the margins of a view.
+
+The CLI's `margins` and every page call the same profit functions; this module only picks
+the view's range and caches what depends on the dates alone.
+"""
 
 from __future__ import annotations
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pandas as pd
 import streamlit as st
 
+from relay_metrics.app import scenario
 from relay_metrics.app.sidebar import View
 from relay_metrics.app.source import app_arguments
-from relay_metrics.metrics.figures import by_install
-from relay_metrics.metrics.filters import Filters, apply_filters
 from relay_metrics.metrics.pricing import Pricing, PricingError, load_pricing, pricing_path
-from relay_metrics.metrics.profit import Margins, margins_of_installs
+from relay_metrics.metrics.profit import (
+    Activity,
+    Margins,
+    Span,
+    activity,
+    buckets,
+    coverage_note,
+    margin_over_time,
+    margins_of,
+    span_of,
+    tiers_by_cost,
+)
+from relay_metrics.metrics.revenue import coverage
+from relay_metrics.metrics.zones import today_in
 from relay_metrics.output.export import visible
 
-WHAT_IF = "whatif_prices"  # tier -> monthly price, kept for the session across pages
+EDITABLE_TIERS = 12  # what-if inputs: the costliest tiers; a log may name thousands
 
 
 def configured() -> Pricing:
@@ -21,37 +41,86 @@ def configured() -> Pricing:
 
 
 def current() -> tuple[Pricing | None, Pricing | None, str | None]:
-    """The file's prices, the prices in force (with what-if edits), or Nones and the error."""
+    """The file's prices, the scenario's (None when no scenario is set), or Nones and the error."""
     try:
         pricing = configured()
     except PricingError as exc:
         return None, None, str(exc)
-    return pricing, pricing.with_prices(st.session_state.get(WHAT_IF, {})), None
+    return pricing, pricing.with_prices(scenario.prices()) if scenario.active() else None, None
 
 
-def is_what_if() -> bool:
-    return bool(st.session_state.get(WHAT_IF))
+# Filters that narrow calls but can't narrow revenue: with one set, margins aren't shown.
+COST_ONLY_FILTERS = ("model", "pipeline", "backend", "status")
 
 
-def view_margins(view: View, pricing: Pricing) -> Margins:
-    """Margins for the view: its dates and tiers; other filters can't split revenue."""
-    installs = _installs_in_range(view.log_key, view.filters.since_ms, view.filters.until_ms, view.log.frame)
-    return margins_of_installs(installs, pricing, view.days, view.filters.tier)
+def cost_only_filters(view: View) -> list[str]:
+    return [name for name in view.filters.narrowed_fields() if name in COST_ONLY_FILTERS]
+
+
+def view_span(view: View) -> Span:
+    """The view's range, and the log's first and last record (the frame runs to the log's end)."""
+    return span_of(view.log.frame, view.filters.since_ms, view.filters.until_ms, view.first_ts)
+
+
+def view_margins(view: View, pricing: Pricing, span: Span | None = None) -> Margins:
+    """Margins for the view's dates (or `span`, e.g. the previous period) and tier filter."""
+    return margins_of(view_activity(view, span or view_span(view)), pricing, view.filters.tier)
+
+
+def view_activity(view: View, span: Span) -> Activity:
+    return _activity(view.log_key, span.since_ms, span.until_ms, span.oldest_ts, span.newest_ts, view.log.frame)
 
 
 @st.cache_resource(max_entries=16, ttl=3600, show_spinner=False)
-def _installs_in_range(log_key: tuple, since_ms: float, until_ms: float, _frame) -> list[dict]:
-    # Per install cost and latest tier depend on the dates only, so a tier or price change
-    # reuses them; by_install is the slow part of the margins. `_frame` isn't hashed
-    # (leading underscore): log_key already says which log it is.
-    return by_install(apply_filters(_frame, Filters(since_ms, until_ms)))
+def _activity(
+    log_key: tuple, since_ms: float | None, until_ms: float | None, oldest: float, newest: float, _frame: pd.DataFrame
+) -> Activity:
+    # Per install cost and coverage depend on the dates only, so a tier or price change
+    # reuses them. `_frame` isn't hashed (leading underscore): log_key says which log it is.
+    return activity(_frame, Span(since_ms, until_ms, oldest, newest), _coverage(log_key, _frame))
 
 
-def what_if_editor(file_pricing: Pricing, tiers: list[str]) -> None:
-    """A monthly price per tier to try out; a reset returns to the file's prices."""
-    prices = st.session_state.get(WHAT_IF, {})
-    changed = {}
-    for tier in tiers:
+@st.cache_resource(max_entries=4, ttl=3600, show_spinner=False)
+def _coverage(log_key: tuple, _frame: pd.DataFrame) -> pd.DataFrame:
+    return coverage(_frame)
+
+
+def view_margin_over_time(view: View, pricing: Pricing, span: Span) -> pd.DataFrame:
+    """profit.margin_over_time for the view, per day or week; cached (a rerun of the page for
+    another widget must not redo a margin per period)."""
+    periods = tuple(buckets(view.start, view.end, view.zone))
+    prices_key = tuple((tier, p.price_per_month, p.subscribers) for tier, p in pricing.tiers.items())
+    return _over_time(
+        view.log_key,
+        (span.since_ms, span.until_ms, span.oldest_ts, span.newest_ts),
+        periods,
+        view.filters.tier,
+        prices_key,
+        pricing,
+        view.log.frame,
+    )
+
+
+@st.cache_resource(max_entries=8, ttl=3600, show_spinner=False)
+def _over_time(
+    log_key: tuple,
+    span_key: tuple,
+    periods: tuple,
+    tiers: tuple[str, ...] | None,
+    prices_key: tuple,
+    _pricing: Pricing,
+    _frame: pd.DataFrame,
+) -> pd.DataFrame:
+    # Keyed on the prices' values (prices_key); `_pricing` itself isn't hashed.
+    return margin_over_time(_frame, _pricing, Span(*span_key), list(periods), tiers, _coverage(log_key, _frame))
+
+
+def what_if_editor(file_pricing: Pricing, actual: Margins) -> None:
+    """A monthly price to try for each of the costliest tiers; a reset returns to the file's."""
+    editable, rest = tiers_by_cost(actual, EDITABLE_TIERS)
+    prices = scenario.prices()
+    changed = {tier: price for tier, price in prices.items() if tier not in editable}  # kept from a link
+    for tier in editable:
         name, field = st.columns([1, 2], vertical_alignment="center")
         name.text(visible(tier))  # a tier name comes from the log: text, never a label's markdown
         price = field.number_input(
@@ -60,25 +129,58 @@ def what_if_editor(file_pricing: Pricing, tiers: list[str]) -> None:
             step=0.5,
             format="%.2f",
             value=prices.get(tier, file_pricing.price(tier)),
-            key=f"whatif:{tier}",
+            key=scenario.widget_key(tier),
             label_visibility="collapsed",
         )
         if price != file_pricing.price(tier):
             changed[tier] = price
+    if rest:
+        st.caption(
+            f"{len(rest):,} more tiers cost less; they keep the pricing file's prices here "
+            f"(only the {EDITABLE_TIERS} costliest tiers are editable)."
+        )
     if changed != prices:
-        st.session_state[WHAT_IF] = changed
+        scenario.set_prices(changed)
         st.rerun()
     st.button(
         "Reset to the pricing file",
         key="whatif_reset",
         disabled=not changed,
         on_click=_reset,
-        args=(file_pricing, tiers),
+        args=(file_pricing, editable),
     )
 
 
 def _reset(file_pricing: Pricing, tiers: list[str]) -> None:
     # Set, not delete: the browser sends the edited value again unless it is overwritten.
-    st.session_state.pop(WHAT_IF, None)
+    scenario.clear()
     for tier in tiers:
-        st.session_state[f"whatif:{tier}"] = file_pricing.price(tier)
+        st.session_state[scenario.widget_key(tier)] = file_pricing.price(tier)
+
+
+def local_time(ms: float, zone: str) -> str:
+    """A ts as the date and minute in the view's zone, for notes."""
+    return datetime.fromtimestamp(ms / 1000, ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M")
+
+
+def range_notes(view: View, span: Span) -> list[str]:
+    """Where the figures' range and the log part: its coverage, and a day still in progress."""
+    notes = []
+    partial = view.end == today_in(view.zone) and span.until_ms is not None and span.until_ms > span.newest_ts
+    starts_before = span.since_ms is not None and span.since_ms < span.oldest_ts
+    covered = coverage_note(span, lambda ms: local_time(ms, view.zone))
+    if covered and (starts_before or not partial):  # a day still going on has its own note
+        notes.append(covered)
+    if partial:
+        notes.append(
+            f"Today ({view.end.isoformat()}) is partial: figures run to the newest record, "
+            f"{local_time(span.newest_ts, view.zone)}; the previous period ends at the same time of day."
+        )
+    return notes
+
+
+def cost_only_note(filters: list[str]) -> str:
+    return (
+        "Margins need the " + ", ".join(filters) + " filter(s) cleared: revenue can't be split that way, "
+        "so only costs are shown."
+    )

@@ -19,6 +19,7 @@ from relay_metrics.ingest.sources import LogSourceError
 from relay_metrics.metrics.breakdowns import previous_window
 from relay_metrics.metrics.figures import group_by
 from relay_metrics.metrics.filters import Filters, apply_filters
+from relay_metrics.metrics.revenue import PERIOD_MS
 from relay_metrics.metrics.zones import ZONES, date_of_ms, today_in, window_ms
 from relay_metrics.output.export import visible
 
@@ -50,6 +51,7 @@ class View:
     filters: Filters
     frame: pd.DataFrame  # the records every filter keeps; shared, never mutate
     notices: tuple[str, ...]
+    first_ts: float | None = None  # of the log's first record, read or not
 
     @property
     def days(self) -> int:
@@ -91,6 +93,7 @@ def sidebar() -> View:
         filters,
         apply_filters(frame, filters),
         tuple(notices),
+        log.first_ts,
     )
 
 
@@ -190,9 +193,10 @@ def _default_range(zone: str) -> tuple[date, date]:
 
 
 def _needed_window(dates: tuple[date, date], zone: str) -> tuple[float, float]:
-    """The ts a page shows for these dates: the Overview compares with the period before."""
+    """The ts a page reads for these dates: the Overview compares with the period before, and
+    calls up to a month before that period pay into it (the revenue rule)."""
     since_ms, until_ms = window_ms(*dates, zone)
-    return previous_window(since_ms, until_ms)[0], until_ms
+    return previous_window(since_ms, until_ms)[0] - PERIOD_MS, until_ms
 
 
 def _date_section(frame: pd.DataFrame, first_ts: float | None, zone: str, notices: list[str]) -> tuple[date, date]:

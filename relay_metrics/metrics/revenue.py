@@ -35,10 +35,10 @@ def coverage(frame: pd.DataFrame) -> pd.DataFrame:
     P before it. Rows come out grouped by install, each install's calls in ts order (ties in
     log order). Columns: install_id, tier (object), start_ms, end_ms (float).
     """
-    ids = _keys(frame["install_id"], UNKNOWN)
+    ids = keys_of(frame["install_id"], UNKNOWN)
     has_id = ids != UNKNOWN
     ids = ids[has_id]
-    tiers = _keys(frame["tier"], DEFAULT_TIER)[has_id]
+    tiers = keys_of(frame["tier"], DEFAULT_TIER)[has_id]
     ts = frame["ts"].to_numpy(dtype=float)[has_id]
     codes, _ = pd.factorize(pd.Series(ids, dtype=object))
     # lexsort is stable: equal (install, ts) keep their log order.
@@ -113,7 +113,7 @@ def configured_revenue(
     return subscribers * price * max(until_ms - start, 0.0) / PERIOD_MS
 
 
-def _keys(column: pd.Series, missing: str) -> np.ndarray:
+def keys_of(column: pd.Series, missing: str) -> np.ndarray:
     """Per row `value || missing`, as object strings (a lone surrogate stays as it is)."""
     values = column.astype(object).to_numpy()
     blank = pd.isna(values) | (values == "")

@@ -197,3 +197,43 @@ def install_cost_chart(per_install: pd.DataFrame) -> alt.LayerChart:
         )
     )
     return alt.layer(boxes, prices)
+
+
+def margin_over_time_chart(periods: pd.DataFrame, per: str) -> alt.LayerChart:
+    """Revenue and cost per period as lines, margin as bars (losses below zero), for one tier
+    or all: `periods` has period (first day), revenue_usd, cost_usd, margin_usd."""
+    data = display_safe(periods[["period", "revenue_usd", "cost_usd", "margin_usd"]]).assign(
+        period=pd.to_datetime(periods["period"])
+    )
+    x = alt.X("yearmonthdate(period):T", title=f"{per} starting")
+    tooltip = [
+        alt.Tooltip("yearmonthdate(period):T", title=f"{per} starting"),
+        alt.Tooltip("revenue_usd:Q", title="Revenue", format="$,.2f"),
+        alt.Tooltip("cost_usd:Q", title="Cost", format="$,.2f"),
+        alt.Tooltip("margin_usd:Q", title="Margin", format="$,.2f"),
+    ]
+    bars = (
+        alt.Chart(data, title=f"Margin per {per.lower()}")
+        .mark_bar(opacity=0.5)
+        .encode(
+            x=x,
+            y=alt.Y("margin_usd:Q", title="USD"),
+            color=alt.condition("datum.margin_usd < 0", alt.value(LOSS_COLOR), alt.value(GAIN_COLOR)),
+            tooltip=tooltip,
+        )
+    )
+    lines = (
+        alt.Chart(data)
+        .transform_fold(["revenue_usd", "cost_usd"], as_=["figure", "usd"])
+        .transform_calculate(figure="datum.figure == 'revenue_usd' ? 'Revenue' : 'Cost'")
+        .mark_line(point=True)
+        .encode(
+            x=x,
+            y="usd:Q",
+            color=alt.Color(
+                "figure:N", title=None, scale=alt.Scale(domain=["Revenue", "Cost"], range=["#4c78a8", "#e45756"])
+            ),
+            tooltip=tooltip,
+        )
+    )
+    return alt.layer(bars, lines)
