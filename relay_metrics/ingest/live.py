@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from relay_metrics.ingest.growing import GrowingFrame
+from relay_metrics.ingest.frames import concat_frames
 from relay_metrics.ingest.loader import LoadedLog, Progress, read_range, read_rest
 from relay_metrics.ingest.pushdown import (
     DISORDER_BOUND_MS,
@@ -89,7 +89,8 @@ class LiveLog:
         self.first_ts: float | None = None  # of the log's first record, read or not
         self._window_read: WindowRead | None = None
         self._parts: list[_Part] = []
-        self._columns: GrowingFrame | None = None
+        self._frame: pd.DataFrame | None = None  # every row held, handed out, never changed after
+        self._order = OrderCheck()  # the disorder of those rows, in log order
         self._loaded: LoadedLog | None = None
         self._lock = threading.Lock()
         self.bytes_parsed = 0  # by the last refresh: the cost of keeping up
@@ -118,13 +119,17 @@ class LiveLog:
             )
             parts = [u.part for u in updates]
             if self._loaded is None or [id(p) for p in parts] != [id(p) for p in self._parts]:
-                if self._appends_only(updates):
-                    self._columns.append(updates[-1].added)
-                    self._columns.append(updates[-1].rest)
+                if self._frame is not None and self._appends_only(updates):
+                    kept, new = [self._frame], [updates[-1].added, updates[-1].rest]
                 else:
-                    self._columns = self._rebuilt(updates)
+                    kept, new = [], self._kept(updates)
+                    self._order = OrderCheck()
+                for piece in new:
+                    if piece is not None:
+                        self._order.see(piece["ts"].to_numpy())
+                self._frame = concat_frames(kept + new)  # a copy: frames handed out earlier stay as they were
                 self._parts = parts
-                self._loaded = _loaded(files, parts, self._columns, self._window_read)
+                self._loaded = _loaded(files, parts, self._frame, self._order.worst, self._window_read)
                 frame_first = self._loaded.frame["ts"].min() if len(self._loaded.frame) else None
                 self.first_ts = min((t for t in (self.first_ts, frame_first) if t is not None), default=None)
             if progress:
@@ -180,7 +185,7 @@ class LiveLog:
 
     def _appends_only(self, updates: list[_Update]) -> bool:
         """Whether the only change is lines added to the last file, after its last row."""
-        if self._columns is None or len(updates) != len(self._parts):
+        if len(updates) != len(self._parts):
             return False
         *before, last = updates
         return (
@@ -190,8 +195,8 @@ class LiveLog:
             and last.old.rest_rows == 0  # else those rows would have to be taken back
         )
 
-    def _rebuilt(self, updates: list[_Update]) -> GrowingFrame:
-        """New columns from the rows kept of the old ones and the records read now."""
+    def _kept(self, updates: list[_Update]) -> list[pd.DataFrame | None]:
+        """The rows kept of the old frame and the records read now, in log order."""
         old_frame = self._loaded.frame if self._loaded else None
         offsets, row = {}, 0
         for part in self._parts:
@@ -209,17 +214,18 @@ class LiveLog:
                 at = offsets[id(u.old)]
                 pieces.append(old_frame.iloc[at : at + u.old.rows])
             pieces += [u.added, u.rest]
-        return GrowingFrame(pieces)
+        return pieces
 
 
-def _loaded(files: list[Path], parts: list[_Part], columns: GrowingFrame, window_read: WindowRead | None) -> LoadedLog:
+def _loaded(
+    files: list[Path], parts: list[_Part], frame: pd.DataFrame, disorder_ms: float, window_read: WindowRead | None
+) -> LoadedLog:
     report = LoadReport(files=[str(f) for f in files], window_read=window_read)
     for part in parts:
         report.absorb(part.report)
         report.absorb(part.rest_report)
-    frame = columns.frame()
     report.in_window = len(frame)
-    report.max_disorder_ms = columns.max_disorder_ms
+    report.max_disorder_ms = disorder_ms
     if window_read and window_read.fell_back:
         report.warnings.append(window_read.fell_back)
     return LoadedLog(frame, report)

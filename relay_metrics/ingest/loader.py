@@ -33,6 +33,7 @@ import pyarrow.compute as pc
 import pyarrow.json as pj
 
 from relay_metrics.ingest import report as rpt
+from relay_metrics.ingest.frames import concat_frames
 from relay_metrics.ingest.jsonline import as_number, parse_line
 from relay_metrics.ingest.pushdown import (
     DISORDER_BOUND_MS,
@@ -609,19 +610,6 @@ def _table_to_frame(run: list[pa.Table]) -> pd.DataFrame:
     return pd.DataFrame(data, copy=False)
 
 
-def _merge_categoricals(columns: list[pd.Series]) -> pd.Categorical:
-    # Not union_categoricals: it hashes categories as UTF-8, which a lone surrogate is not.
-    merged: dict[str, int] = {}
-    for column in columns:
-        for category in column.cat.categories:
-            merged.setdefault(category, len(merged))
-    codes = []
-    for column in columns:
-        recode = np.array([merged[c] for c in column.cat.categories] + [-1], dtype=np.int32)
-        codes.append(recode[column.cat.codes.to_numpy()])  # code -1 (missing) reads the last entry
-    return pd.Categorical.from_codes(np.concatenate(codes), categories=pd.Index(list(merged), dtype=object))
-
-
 def _concat(pieces: list[pa.Table | pd.DataFrame]) -> pd.DataFrame:
     """One frame in file order from the pieces, which it empties; runs of arrow tables are
     joined in arrow before pandas sees them."""
@@ -635,19 +623,8 @@ def _concat(pieces: list[pa.Table | pd.DataFrame]) -> pd.DataFrame:
             runs.append([piece])
     pieces.clear()
     frames = [_table_to_frame(run) if isinstance(run, list) else run for run in runs or [[]]]
-    frames = [f.reset_index(drop=True) for f in frames]
-    if len(frames) == 1:
-        data = dict(frames[0].items())
-    else:
-        data = {}
-        for name in ARROW_SCHEMA.names:
-            if name in UNIQUE_STRING_FIELDS:
-                data[name] = pd.concat([f[name] for f in frames], ignore_index=True)
-            elif name in STRING_FIELDS:
-                data[name] = _merge_categoricals([f[name] for f in frames])
-            else:
-                data[name] = np.concatenate([f[name].to_numpy() for f in frames])
-    ts = data["ts"]
+    data = dict(concat_frames([f.reset_index(drop=True) for f in frames]).items())
+    ts = data["ts"].to_numpy()
     # JavaScript's Date truncates fractional milliseconds toward zero.
     data["time"] = pd.DatetimeIndex(np.trunc(ts).astype("int64").astype("datetime64[ms]")).tz_localize("UTC")
     return pd.DataFrame({name: data.pop(name) for name in COLUMNS}, copy=False)
