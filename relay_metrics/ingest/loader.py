@@ -394,6 +394,9 @@ def _fast_parse(data: bytes, start: int, end: int) -> _Parsed | np.ndarray | Non
     nulls = _null_literals(buf, scratch)
     if len(nulls):
         return lines.ranges(lines.holding(nulls))
+    deep = _maybe_too_deep(data, start, end, lines)
+    if len(deep):
+        return lines.ranges(deep)  # pyarrow takes any depth; jsonline rejects past json's reach
     source = pa.BufferReader(pa.py_buffer(data).slice(start, end - start))
     try:
         table = pj.read_json(source, read_options=_READ_OPTIONS, parse_options=_PARSE_OPTIONS)
@@ -492,6 +495,7 @@ def _scratch(size: int) -> np.ndarray:
     return buffer
 
 
+DEEP_SUSPECT = 500  # fewer openers than this can't nest past json's recursion (~1,000 levels)
 _NULL_WORD = np.frombuffer(b"null", dtype=np.uint32)[0]
 
 
@@ -505,6 +509,18 @@ def _null_literals(buf: np.ndarray, scratch: np.ndarray) -> np.ndarray:
         if hits.any():
             found.append(offset + 4 * np.flatnonzero(hits))
     return np.concatenate(found) if found else np.empty(0, dtype=np.intp)
+
+
+def _maybe_too_deep(data: bytes, start: int, end: int, lines: _Lines) -> np.ndarray:
+    """The lines (indexes) holding more than DEEP_SUSPECT "[" or "{", which alone can nest as
+    deep as json can't reach; the exact path decides. Two byte counts rule out most blocks."""
+    openers = data.count(b"[", start, end) + data.count(b"{", start, end)
+    if openers - lines.records < DEEP_SUSPECT:  # each record's line holds one "{" of its own
+        return np.empty(0, dtype=np.intp)
+    buf = np.frombuffer(data, dtype=np.uint8, count=end - start, offset=start)
+    at = np.flatnonzero((buf == ord("[")) | (buf == ord("{")))
+    per_line = np.diff(np.searchsorted(at, np.append(lines.starts, len(buf))))
+    return np.flatnonzero(per_line > DEEP_SUSPECT)
 
 
 def _split_lines(data: bytes, start: int, end: int, ways: int):

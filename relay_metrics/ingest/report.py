@@ -14,6 +14,7 @@ INVALID_JSON = "invalid JSON"
 NOT_OBJECT = "not an object"
 TS_NOT_NUMBER = "ts missing or not a number"
 TS_OUT_OF_RANGE = "ts outside JavaScript's date range"
+TOO_DEEP = "nested too deep"  # JSON.parse would take it; the relay never nests (see jsonline)
 
 
 @dataclass(frozen=True)
