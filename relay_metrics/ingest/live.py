@@ -33,6 +33,7 @@ from relay_metrics.ingest.pushdown import (
     PROBE_BYTES,
     OrderCheck,
     Witness,
+    broken_bound,
     first_record,
     plan_window,
     whole_read_instead,
@@ -85,7 +86,7 @@ class LiveLog:
         # Every record with ts >= since_ms is held (and some before); None: every record. The
         # first read skips what lies before, as load_log does for a window; see pushdown.
         self.since_ms = since_ms
-        self.bound_ms = disorder_bound_ms
+        self.floor_ms = disorder_bound_ms  # the bound's floor; the log's calls may raise it
         self.first_ts: float | None = None  # of the log's first record, read or not
         self._window_read: WindowRead | None = None
         self._parts: list[_Part] = []
@@ -126,10 +127,10 @@ class LiveLog:
                     self._order = OrderCheck()
                 for piece in new:
                     if piece is not None:
-                        self._order.see(piece["ts"].to_numpy())
+                        self._order.see(piece["ts"].to_numpy(), piece["duration_ms"].to_numpy())
                 self._frame = concat_frames(kept + new)  # a copy: frames handed out earlier stay as they were
                 self._parts = parts
-                self._loaded = _loaded(files, parts, self._frame, self._order.worst, self._window_read)
+                self._loaded = _loaded(files, parts, self._frame, self._order, self._window_read)
                 frame_first = self._loaded.frame["ts"].min() if len(self._loaded.frame) else None
                 self.first_ts = min((t for t in (self.first_ts, frame_first) if t is not None), default=None)
             if progress:
@@ -139,7 +140,7 @@ class LiveLog:
     def _first_window_read(self, files: list[Path], progress: Progress | None) -> list[_Update]:
         """Each file read from where the window can begin, as load_log plans it; the whole log
         when the records seen are more out of order than the bound allows."""
-        plan = plan_window(files, (self.since_ms, math.inf), self.bound_ms)
+        plan = plan_window(files, (self.since_ms, math.inf), self.floor_ms)
         starts = {span.file: span.start for span in plan.spans}
         updates = []
         for index, path in enumerate(files):
@@ -151,12 +152,12 @@ class LiveLog:
                 start = starts[index] if index in starts else _last_line_end(stream, stat.st_size)
                 updates.append(_read(path, stream, stat, None, _progress_of(progress, index, len(files)), start))
         self.first_ts = min((w.ts for w in plan.witnesses), default=None)
-        disorder = _disorder(updates, plan.witnesses)
+        broken = broken_bound(plan.window_read, _order_of(updates, plan.witnesses))
         self._window_read = plan.window_read
-        if disorder <= self.bound_ms:
+        if not broken:
             return updates
         self.since_ms = None
-        self._window_read = whole_read_instead(plan.window_read, disorder)
+        self._window_read = whole_read_instead(plan.window_read, broken)
         return [self._caught_up(files, index, {}, progress) for index in range(len(files))]
 
     def _caught_up(self, files: list[Path], index: int, known: dict, progress: Progress | None) -> _Update:
@@ -180,7 +181,8 @@ class LiveLog:
 
     def _before_window(self, files: list[Path], index: int) -> bool:
         """Whether a later file's first record shows this one holds nothing of the window."""
-        low = self.since_ms - self.bound_ms
+        bound = self._window_read.disorder_bound_ms if self._window_read else self.floor_ms
+        low = self.since_ms - bound
         return any(first is not None and first[1] < low for first in map(first_record, files[index + 1 :]))
 
     def _appends_only(self, updates: list[_Update]) -> bool:
@@ -218,28 +220,30 @@ class LiveLog:
 
 
 def _loaded(
-    files: list[Path], parts: list[_Part], frame: pd.DataFrame, disorder_ms: float, window_read: WindowRead | None
+    files: list[Path], parts: list[_Part], frame: pd.DataFrame, order: OrderCheck, window_read: WindowRead | None
 ) -> LoadedLog:
     report = LoadReport(files=[str(f) for f in files], window_read=window_read)
     for part in parts:
         report.absorb(part.report)
         report.absorb(part.rest_report)
     report.in_window = len(frame)
-    report.max_disorder_ms = disorder_ms
+    report.max_disorder_ms = order.worst
+    report.longest_call_ms = order.longest
     if window_read and window_read.fell_back:
         report.warnings.append(window_read.fell_back)
     return LoadedLog(frame, report)
 
 
-def _disorder(updates: list[_Update], witnesses: list[Witness]) -> float:
-    """The disorder of the records read and the planning's witnesses, in log order."""
+def _order_of(updates: list[_Update], witnesses: list[Witness]) -> OrderCheck:
+    """The disorder and longest call of the records read and the planning's witnesses, in log order."""
     order = OrderCheck(witnesses)
     for index, u in enumerate(updates):
         order.reading(index, u.part.start if u.added is not None else math.inf)
         for piece in (u.added, u.rest):
             if piece is not None:
-                order.see(piece["ts"].to_numpy())
-    return order.finish()
+                order.see(piece["ts"].to_numpy(), piece["duration_ms"].to_numpy())
+    order.finish()
+    return order
 
 
 def _untouched(path: Path, stat: os.stat_result) -> _Part:

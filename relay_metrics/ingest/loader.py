@@ -40,6 +40,7 @@ from relay_metrics.ingest.pushdown import (
     OrderCheck,
     Span,
     Witness,
+    broken_bound,
     plan_window,
     whole_read_instead,
 )
@@ -91,20 +92,21 @@ def load_log(
     """Read the files of `source` (oldest first) and keep records with since <= ts <= until.
 
     With a window, only the parts of the log that can hold its records are read (see
-    pushdown); if the log turns out more out of order than `disorder_bound_ms`, everything
-    is read after all and the report says why. Raises sources.LogSourceError when the log
-    can't be read at all.
+    pushdown; `disorder_bound_ms` is the bound's floor, the log's longest calls may raise it);
+    if what was read breaks the bound, everything is read after all and the report says why.
+    Raises sources.LogSourceError when the log can't be read at all.
     """
     files = resolve_files(source)
     window = (-math.inf if since_ms is None else since_ms, math.inf if until_ms is None else until_ms)
     if window == (-math.inf, math.inf) or disorder_bound_ms == math.inf:
-        return _read_files(files, window, _whole(files), [], progress)
+        return _read_files(files, window, _whole(files), [], progress)[0]
     plan = plan_window(files, window, disorder_bound_ms)
-    loaded = _read_files(files, window, plan.spans, plan.witnesses, progress)
+    loaded, order = _read_files(files, window, plan.spans, plan.witnesses, progress)
     read = plan.window_read
-    if loaded.report.max_disorder_ms > disorder_bound_ms:
-        read = whole_read_instead(read, loaded.report.max_disorder_ms)
-        loaded = _read_files(files, window, _whole(files), [], progress)
+    broken = broken_bound(read, order)
+    if broken:
+        read = whole_read_instead(read, broken)
+        loaded, _ = _read_files(files, window, _whole(files), [], progress)
         loaded.report.warnings.append(read.fell_back)
     loaded.report.window_read = read
     return loaded
@@ -114,9 +116,11 @@ def _whole(files: list[Path]) -> list[Span]:
     return [Span(i, path, 0, None, path.stat().st_size) for i, path in enumerate(files)]
 
 
-def _read_files(files: list[Path], window, spans: list[Span], witnesses: list[Witness], progress) -> LoadedLog:
+def _read_files(
+    files: list[Path], window, spans: list[Span], witnesses: list[Witness], progress
+) -> tuple[LoadedLog, OrderCheck]:
     """Parse the spans of files in order. Witnesses, records seen outside the spans, join the
-    disorder check where they lie in the log."""
+    disorder check where they lie in the log; the check is returned with the log."""
     report = LoadReport(files=[str(f) for f in files])
     order = OrderCheck(witnesses)
     sizes = [max(span.length(), 1) for span in spans]
@@ -132,6 +136,7 @@ def _read_files(files: list[Path], window, spans: list[Span], witnesses: list[Wi
                     progress((done + fraction * size) / total)
             done += size
     report.max_disorder_ms = order.finish()
+    report.longest_call_ms = order.longest
     frame = _concat(pieces)
     # pyarrow's allocator keeps freed pages for reuse; the parsed blocks are gone for good, so
     # hand their pages back rather than carry them through whatever the caller does next.
@@ -139,7 +144,7 @@ def _read_files(files: list[Path], window, spans: list[Span], witnesses: list[Wi
     report.in_window = len(frame)
     if progress:
         progress(1.0)
-    return LoadedLog(frame, report)
+    return LoadedLog(frame, report), order
 
 
 @dataclass(frozen=True)
@@ -352,8 +357,10 @@ class _FileReader:
 
     def _keep(self, piece: pa.Table | pd.DataFrame) -> None:
         if self.order:
-            ts = piece.column("ts") if isinstance(piece, pa.Table) else piece["ts"]
-            self.order.see(ts.to_numpy())
+            ts, durations = (
+                piece.column(n) if isinstance(piece, pa.Table) else piece[n] for n in ("ts", "duration_ms")
+            )
+            self.order.see(np.asarray(ts), np.asarray(durations, dtype=np.float64))  # null: NaN
         since, until = self.window
         if since == -math.inf and until == math.inf:
             self.pieces.append(piece)

@@ -57,6 +57,8 @@ class LoadReport:
     # The most any record read trails the newest record read before it (ms): the log's
     # disorder, which a windowed read relies on staying under a bound.
     max_disorder_ms: float = 0.0
+    # The longest duration_ms among the records read: it bounds the disorder (see pushdown).
+    longest_call_ms: float = 0.0
     # Set for a read that skipped parts of the log outside its window; counts above then
     # cover only the lines read.
     window_read: WindowRead | None = None
@@ -102,6 +104,7 @@ class LoadReport:
             "pending_lines": [asdict(s) for s in self.pending_lines],
             "warnings": list(self.warnings),
             "max_disorder_ms": self.max_disorder_ms,
+            "longest_call_ms": self.longest_call_ms,
             "window_read": asdict(self.window_read) if self.window_read else None,
         }
 
