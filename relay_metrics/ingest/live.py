@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from relay_metrics.ingest.frames import concat_frames
+from relay_metrics.ingest.frames import concat_frames, empty_frame
 from relay_metrics.ingest.loader import LoadedLog, Progress, read_range, read_rest
 from relay_metrics.ingest.pushdown import (
     DISORDER_BOUND_MS,
@@ -109,7 +109,7 @@ class LiveLog:
         with self._lock:
             files = resolve_files(self.source)
             if self._loaded is None and self.since_ms is not None:
-                updates = self._first_window_read(files, progress)
+                updates = self._first_window_read(files, self.since_ms, progress)
             else:
                 known = {(p.device, p.inode): p for p in self._parts}
                 updates = [self._caught_up(files, index, known, progress) for index in range(len(files))]
@@ -137,10 +137,10 @@ class LiveLog:
                 progress(1.0)
             return self._loaded
 
-    def _first_window_read(self, files: list[Path], progress: Progress | None) -> list[_Update]:
+    def _first_window_read(self, files: list[Path], since_ms: float, progress: Progress | None) -> list[_Update]:
         """Each file read from where the window can begin, as load_log plans it; the whole log
         when the records seen are more out of order than the bound allows."""
-        plan = plan_window(files, (self.since_ms, math.inf), self.floor_ms)
+        plan = plan_window(files, (since_ms, math.inf), self.floor_ms)
         starts = {span.file: span.start for span in plan.spans}
         updates = []
         for index, path in enumerate(files):
@@ -170,7 +170,7 @@ class LiveLog:
             if is_compressed(path):
                 if old and (old.size, old.mtime_ns) == (stat.st_size, stat.st_mtime_ns):
                     return _Update(_renamed(old, path), old)
-                if self.since_ms is not None and self._before_window(files, index):
+                if self.since_ms is not None and self._before_window(files, index, self.since_ms):
                     return _Update(_untouched(path, stat))  # newly compressed history: not needed
                 return _read(path, stream, stat, None, progress)
             if old and _grown_from(old, stream, stat.st_size):
@@ -179,10 +179,10 @@ class LiveLog:
                 return _read(path, stream, stat, old, progress)
             return _read(path, stream, stat, None, progress)
 
-    def _before_window(self, files: list[Path], index: int) -> bool:
+    def _before_window(self, files: list[Path], index: int, since_ms: float) -> bool:
         """Whether a later file's first record shows this one holds nothing of the window."""
         bound = self._window_read.disorder_bound_ms if self._window_read else self.floor_ms
-        low = self.since_ms - bound
+        low = since_ms - bound
         return any(first is not None and first[1] < low for first in map(first_record, files[index + 1 :]))
 
     def _appends_only(self, updates: list[_Update]) -> bool:
@@ -199,7 +199,7 @@ class LiveLog:
 
     def _kept(self, updates: list[_Update]) -> list[pd.DataFrame | None]:
         """The rows kept of the old frame and the records read now, in log order."""
-        old_frame = self._loaded.frame if self._loaded else None
+        old_frame = self._frame if self._frame is not None else empty_frame()  # no old rows: none kept
         offsets, row = {}, 0
         for part in self._parts:
             offsets[id(part)] = row

@@ -107,7 +107,7 @@ def load_log(
     if broken:
         read = whole_read_instead(read, broken)
         loaded, _ = _read_files(files, window, _whole(files), [], progress)
-        loaded.report.warnings.append(read.fell_back)
+        loaded.report.warnings.append(broken)
     loaded.report.window_read = read
     return loaded
 
@@ -250,12 +250,12 @@ class _FileReader:
         for data, start, end, share in self._blocks():
             in_flight.append((self.pool.submit(_fast_parse, data, start, end), data, start, end, share))
             if len(in_flight) > WORKERS:  # bounds how many blocks are held in memory at once
-                future, *block, share = in_flight.popleft()
-                self.next_line += self._settle(future.result(), *block, self.next_line)
+                future, data, start, end, share = in_flight.popleft()
+                self.next_line += self._settle(future.result(), data, start, end, self.next_line)
                 yield share
         while in_flight:
-            future, *block, share = in_flight.popleft()
-            self.next_line += self._settle(future.result(), *block, self.next_line)
+            future, data, start, end, share = in_flight.popleft()
+            self.next_line += self._settle(future.result(), data, start, end, self.next_line)
             yield share
         if self.carry and self.parse_rest:
             _unterminated(self.carry, self.name, self._line(self.next_line), self.report, self._keep)
@@ -339,8 +339,8 @@ class _FileReader:
         each is marked; return their line count."""
         futures = [self.pool.submit(_fast_parse, data, *span) if fast else None for span, fast in spans]
         lines = 0
-        for future, ((start, end), fast) in zip(futures, spans):
-            if fast:
+        for future, ((start, end), _) in zip(futures, spans):
+            if future is not None:
                 lines += self._settle(future.result(), data, start, end, first_line + lines)
             else:
                 lines += self._exact(data[start:end], first_line + lines)
@@ -546,7 +546,7 @@ class _ExactBuilder:
         self.report = report
         self.columns: dict[str, list] = {name: [] for name in ARROW_SCHEMA.names}
 
-    def add(self, outcome, file: str, line_no: int, raw: bytes) -> None:
+    def add(self, outcome, file: str, line_no: int | None, raw: bytes) -> None:
         report = self.report
         if outcome is None:
             report.blank += 1

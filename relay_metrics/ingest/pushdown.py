@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, NamedTuple
 
@@ -87,8 +87,8 @@ class Probe(NamedTuple):
 @dataclass
 class WindowPlan:
     spans: list[Span]
-    witnesses: list[Witness] = field(default_factory=list)
-    window_read: WindowRead | None = None
+    witnesses: list[Witness]
+    window_read: WindowRead
 
 
 class OrderCheck:
@@ -161,11 +161,11 @@ def plan_window(files: list[Path], window: tuple[float, float], floor_ms: float)
             witnesses += [Witness(i, *last) for last in _last_records(path, sizes[i])]
     bound_ms = disorder_bound(floor_ms, max((w.duration_ms for w in witnesses), default=0.0))
     low, high = since - bound_ms, until + bound_ms
-    plan = WindowPlan([], witnesses, window_read=WindowRead(bound_ms))
+    plan = WindowPlan([], witnesses, WindowRead(bound_ms))
     after_window = False
-    for i, path in enumerate(files):
+    for i, (path, first) in enumerate(zip(files, firsts)):
         later = next((first for first in firsts[i + 1 :] if first), None)
-        after_window = after_window or (firsts[i] is not None and firsts[i][1] > high)
+        after_window = after_window or (first is not None and first.ts > high)
         if after_window or (later is not None and later[1] < low):
             _skip(plan, i, path, 0, sizes[i])
             continue
@@ -174,7 +174,7 @@ def plan_window(files: list[Path], window: tuple[float, float], floor_ms: float)
             continue
         start, stop = 0, None
         with open_log(path) as stream:
-            if since > -math.inf and (firsts[i] is None or firsts[i][1] < low):
+            if since > -math.inf and (first is None or first.ts < low):
                 start = _window_start(stream, sizes[i], low, i, plan.witnesses)
             if until < math.inf:
                 stop = _window_stop(stream, start, sizes[i], high, i, plan.witnesses)

@@ -67,12 +67,12 @@ class LoadReport:
     def rejected_total(self) -> int:
         return sum(self.rejected.values())
 
-    def reject(self, file: str, line: int, reason: str, raw: bytes) -> None:
+    def reject(self, file: str, line: int | None, reason: str, raw: bytes) -> None:
         self.rejected[reason] += 1
         if sum(1 for s in self.samples if s.reason == reason) < SAMPLES_PER_REASON:
             self.samples.append(LineSample(file, line, reason, sample_text(raw)))
 
-    def add_pending(self, file: str, line: int, raw: bytes) -> None:
+    def add_pending(self, file: str, line: int | None, raw: bytes) -> None:
         self.pending += 1
         self.pending_lines.append(LineSample(file, line, "pending", sample_text(raw)))
 
