@@ -44,7 +44,7 @@ from relay_metrics.ingest.sources import LogSource, is_compressed, open_log, res
 HASHED_BYTES = 4096
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, kw_only=True)
 class _Part:
     """One file as far as it has been read; its records are rows of the log's columns."""
 
@@ -250,22 +250,22 @@ def _untouched(path: Path, stat: os.stat_result) -> _Part:
     """A compressed file of history before the window: known, never read."""
     nothing = LoadReport(files=[str(path)])
     return _Part(
-        path,
-        stat.st_dev,
-        stat.st_ino,
-        stat.st_size,
-        stat.st_mtime_ns,
-        0,
-        b"",
-        b"",
-        0,
-        1,
-        0,
-        nothing,
-        0,
-        nothing,
-        0,
-        _hash(b""),
+        path=path,
+        device=stat.st_dev,
+        inode=stat.st_ino,
+        size=stat.st_size,
+        mtime_ns=stat.st_mtime_ns,
+        start=0,
+        head_hash=b"",
+        seam_hash=b"",
+        end=0,
+        next_line=1,
+        rows=0,
+        report=nothing,
+        rest_rows=0,
+        rest_report=nothing,
+        rest_length=0,
+        rest_hash=_hash(b""),
     )
 
 
@@ -312,22 +312,24 @@ def _read(
     new = read_range(path, start, first_line, stream, progress)
     report = _joined(_renamed(old, path).report, new.report) if old else new.report
     rest, rest_report = read_rest(path, new.rest, new.next_line)
+    head_hash, seam_hash = _hashes(stream, new.end)
     part = _Part(
-        path,
-        stat.st_dev,
-        stat.st_ino,
-        stat.st_size,
-        stat.st_mtime_ns,
-        old.start if old else start,
-        *_hashes(stream, new.end),
-        new.end,
-        new.next_line,
-        (old.rows if old else 0) + len(new.frame),
-        report,
-        len(rest),
-        rest_report,
-        len(new.rest),
-        _hash(new.rest),
+        path=path,
+        device=stat.st_dev,
+        inode=stat.st_ino,
+        size=stat.st_size,
+        mtime_ns=stat.st_mtime_ns,
+        start=old.start if old else start,
+        head_hash=head_hash,
+        seam_hash=seam_hash,
+        end=new.end,
+        next_line=new.next_line,
+        rows=(old.rows if old else 0) + len(new.frame),
+        report=report,
+        rest_rows=len(rest),
+        rest_report=rest_report,
+        rest_length=len(new.rest),
+        rest_hash=_hash(new.rest),
     )
     return _Update(part, old, new.frame, rest)
 
