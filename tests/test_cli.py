@@ -10,8 +10,7 @@ import pytest
 
 from relay_metrics.cli import main
 from relay_metrics.metrics.timewindow import BadTime, parse_when
-
-from .conftest import REPO, record
+from tests.helpers import REPO, record
 
 DAY = 86_400_000
 T0 = 1_767_225_600_000  # 2026-01-01T00:00Z

@@ -13,8 +13,7 @@ from relay_metrics.ingest import loader as loader_module
 from relay_metrics.ingest import sources
 from relay_metrics.ingest.loader import load_log
 from relay_metrics.ingest.sources import LogNotFound, LogUnreadable
-
-from .conftest import lines_of, record
+from tests.helpers import lines_of, record
 
 OK = b'{"ts":1767225600000,"tier":"pro","cost_usd":0.5}'
 

@@ -17,8 +17,7 @@ from relay_metrics.metrics.profit import (
     month_end_forecast,
     unit_economics,
 )
-
-from .conftest import record
+from tests.helpers import record
 
 DAY = 86_400_000
 PRICING = Pricing("USD", {"core": TierPrice(0.0), "pro": TierPrice(10.0), "max": TierPrice(30.0, subscribers=5)})

@@ -16,7 +16,7 @@ from relay_metrics.ingest import pushdown
 from relay_metrics.ingest.loader import load_log
 from relay_metrics.ingest.pushdown import DISORDER_BOUND_MS
 from relay_metrics.ingest.sources import LOG_NAME
-from tests.conftest import assert_same_frame, lines_of, record
+from tests.helpers import assert_same_frame, examples, lines_of, record
 
 END = 1_790_000_000_000
 DAY = 86_400_000
@@ -262,7 +262,9 @@ def windows(draw, last: int):
 
 
 @settings(
-    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+    max_examples=examples(150),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
 @given(log=ordered_logs(), data=st.data())
 def test_any_window_of_a_log_within_the_bound_is_exact(tmp_path_factory, log, data):
@@ -279,7 +281,9 @@ def test_any_window_of_a_log_within_the_bound_is_exact(tmp_path_factory, log, da
 
 
 @settings(
-    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+    max_examples=examples(100),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
 @given(log=ordered_logs(), data=st.data())
 def test_any_window_of_rotated_files_within_the_bound_is_exact(tmp_path_factory, log, data):

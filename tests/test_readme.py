@@ -5,8 +5,7 @@ from __future__ import annotations
 import re
 
 from relay_metrics.cli import build_parser
-
-from .conftest import REPO
+from tests.helpers import REPO
 
 README = (REPO / "README.md").read_text()
 

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from relay_metrics.metrics import zones
 from relay_metrics.metrics.zones import MS_PER_DAY, UnknownZone, date_of_ms, is_zone, local_ms, today_in, window_ms
+from tests.helpers import examples
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 DST_ZONES = ["America/New_York", "Australia/Lord_Howe", "Asia/Kolkata", "Europe/London", "America/Santiago", "UTC"]
@@ -82,7 +83,7 @@ def test_local_ms_over_many_rows_across_both_transitions_of_a_year(zone):
     assert [int(got[i]) for i in sample] == [reference_local(ts[i], zone) for i in sample]
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(
     zone=st.sampled_from(sorted(available_timezones())),
     ts=st.lists(st.floats(min_value=-4e12, max_value=6e12, allow_nan=False), min_size=1, max_size=40),
@@ -195,7 +196,7 @@ def test_window_ms_when_midnight_falls_in_a_gap_that_is_not_a_whole_hour(zone, d
     assert window_ms(day, day, zone) == (ms(since), ms(until))
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=examples(80), deadline=None)
 @given(
     zone=st.sampled_from([*DST_ZONES, "Asia/Tokyo", "Pacific/Chatham", "Africa/Casablanca"]),
     day=st.dates(min_value=date(1990, 1, 1), max_value=date(2040, 12, 31)),
