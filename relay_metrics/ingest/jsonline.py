@@ -5,10 +5,7 @@ beyond a double) goes to json. We differ from JSON.parse in one place, on purpos
 nested deeper than json's recursion (about 1,000 levels) is rejected as "nested too deep"
 (rpt.TOO_DEEP); the relay writes flat records, so only a damaged or foreign line is that deep.
 
-Lone surrogates (a "\\ud800" escape with no partner) are decided once, here at the input
-edge: kept as-is in the decoded Python strings, as JavaScript keeps them, so install ids and
-tiers group exactly as in the reference. They are made visible or escaped only at the output
-edge: output/export (`visible()` for labels, CSV), and JSON with ensure_ascii.
+Lone surrogates decode as JSON.parse decodes them and are kept as-is (see ingest/__init__).
 """
 
 from __future__ import annotations
