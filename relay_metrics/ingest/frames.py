@@ -5,7 +5,7 @@ earlier never changes when a later one grows from it. Category columns are union
 `union_categories` below rather than pandas' `union_categoricals`, which hashes categories
 as UTF-8 and so fails on a lone surrogate (kept as-is in object strings at ingest, see
 jsonline); `Index.get_indexer` hashes Python objects and only touches the categories, then
-the codes are recoded with one numpy take per frame.
+the codes of all but the first frame are recoded with one numpy take each.
 """
 
 from __future__ import annotations
@@ -31,15 +31,21 @@ def concat_frames(frames: list[pd.DataFrame | None]) -> pd.DataFrame:
     for name in present[0].columns:
         if name in CATEGORY_COLUMNS:
             data[name] = union_categories([frame[name] for frame in present])
+        elif present[0][name].dtype == np.float64:  # the numbers: plain arrays, joined without pandas' overhead
+            data[name] = np.concatenate([frame[name].to_numpy() for frame in present])
         else:
             data[name] = pd.concat([frame[name] for frame in present], ignore_index=True)
     return pd.DataFrame(data, copy=False)
 
 
 def union_categories(columns: list[pd.Series]) -> pd.Categorical:
-    """The categorical columns one after another, categories in order of first appearance."""
+    """The categorical columns one after another, categories in order of first appearance.
+
+    The first column's categories start the union, so its codes are copied as they are (a
+    refresh's 1M old rows); only the others are recoded, each with one numpy take.
+    """
     categories = pd.Index(columns[0].cat.categories, dtype=object)
-    codes = []
+    recodes = []
     for column in columns:
         theirs = pd.Index(column.cat.categories, dtype=object)
         recode = categories.get_indexer(theirs)
@@ -48,9 +54,26 @@ def union_categories(columns: list[pd.Series]) -> pd.Categorical:
             recode[new] = len(categories) + np.arange(int(new.sum()))
             # object, never pandas' str: a lone surrogate is a valid category but not UTF-8
             categories = pd.Index([*categories, *theirs[new]], dtype=object)
-        recode = np.append(recode, -1)  # code -1 (missing) reads the last entry
-        codes.append(recode[column.cat.codes.to_numpy()])
-    return pd.Categorical.from_codes(np.concatenate(codes), categories=categories, validate=False)
+        recodes.append(recode)
+    dtype = _code_dtype(len(categories))
+    codes = np.empty(sum(len(column) for column in columns), dtype=dtype)
+    at = 0
+    for column, recode in zip(columns, recodes):
+        theirs = column.cat.codes.to_numpy()
+        if np.array_equal(recode, np.arange(len(recode))):
+            codes[at : at + len(theirs)] = theirs  # same codes (and -1, missing, stays -1)
+        else:
+            codes[at : at + len(theirs)] = np.append(recode, -1).astype(dtype)[theirs]  # -1 reads the last entry
+        at += len(theirs)
+    return pd.Categorical.from_codes(codes, dtype=pd.CategoricalDtype(categories), validate=False)
+
+
+def _code_dtype(categories: int) -> np.dtype:
+    # pandas' own choice for this many categories, so from_codes keeps the array, not a copy
+    for dtype in (np.int8, np.int16, np.int32):
+        if categories < np.iinfo(dtype).max:
+            return np.dtype(dtype)
+    return np.dtype(np.int64)
 
 
 def empty_frame() -> pd.DataFrame:
