@@ -27,8 +27,9 @@ for warning in report.warnings:
     st.code(warning, language=None)
 st.caption(
     f"Order: a record trails the newest one written before it by at most {report.max_disorder_ms / 1000:,.1f} s "
-    f"(a call is logged when it ends, stamped when it began). Reads of a date range from the command line "
-    f"rely on this staying under {DISORDER_BOUND_MS / 60_000:.0f} minutes, and read everything when it doesn't."
+    f"(a call is logged when it ends, stamped when it began; the longest call read took {report.longest_call_ms / 1000:,.1f} s). "
+    f"Reads of a date range rely on this staying under twice the longest call and at least "
+    f"{DISORDER_BOUND_MS / 60_000:.0f} minutes, and read everything when it doesn't."
 )
 
 left, right = st.columns(2)

@@ -94,7 +94,7 @@ ERRORS = (
     "hardware worker unavailable",
     "response parse error",
 )
-E_NONE, E_TIMEOUT, E_503, E_429, E_AUDIO, E_CONTEXT, E_HW, E_PARSE = range(8)
+E_TIMEOUT, E_503, E_429, E_AUDIO, E_CONTEXT, E_HW, E_PARSE = range(1, 8)  # 0: no error
 
 # ── Gemini models (index 0..3 as above): prices in USD per 1M tokens, latency profile ──
 _RATE_TEXT_IN = np.array([0.50, 2.00, 0.30, 0.10])

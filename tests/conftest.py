@@ -2,35 +2,22 @@
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
+from relay_metrics.demo import write_demo_log
 from relay_metrics.ingest.loader import load_log
+from tests.helpers import CHROMIUM_ARGS, REFERENCE_MODULE, T0, H, chromium_path, lines_of, record, serve
 
-REPO = Path(__file__).resolve().parent.parent
-REFERENCE_MODULE = Path(os.environ.get("RELAY_REFERENCE", REPO.parent / "shared" / "reference" / "audit-log.mjs"))
-
-
-def record(ts=1_767_225_600_000, **fields) -> dict:
-    """One log record; ts defaults to 2026-01-01T00:00:00Z."""
-    return {"ts": ts, **fields}
-
-
-def lines_of(*items) -> bytes:
-    """Log bytes from records (dicts, written as JSON.stringify would) and raw str/bytes lines."""
-    out = []
-    for item in items:
-        if isinstance(item, dict):
-            out.append(json.dumps(item, separators=(",", ":")).encode())
-        elif isinstance(item, str):
-            out.append(item.encode())
-        else:
-            out.append(item)
-    return b"".join(line + b"\n" for line in out)
+# Hypothesis: the full example counts by default (CI); HYPOTHESIS_PROFILE=dev runs a tenth of
+# them for a quick local loop. Tests size their counts with helpers.examples(n).
+settings.register_profile("ci", max_examples=100, print_blob=True)
+settings.register_profile("dev", max_examples=10)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 @pytest.fixture
@@ -56,10 +43,6 @@ def node() -> str | None:
     if not REFERENCE_MODULE.exists():
         pytest.fail(f"reference module missing: {REFERENCE_MODULE}")
     return found
-
-
-T0 = 1_767_225_600_000  # 2026-01-01T00:00Z, hour 0
-H = 3_600_000
 
 
 @pytest.fixture
@@ -111,25 +94,29 @@ def small(write_log):
     return load_log(path).frame
 
 
-STRING_COLUMNS = ("install_id", "tier", "pipeline", "backend", "model", "status", "job_id", "error")
+@pytest.fixture(scope="module")
+def browser():
+    executable = chromium_path()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
 
 
-def assert_same_frame(got, expected) -> None:
-    """Equal records in equal order; categories compared by value, not by their order."""
-    import pandas as pd
-
-    as_object = {name: object for name in STRING_COLUMNS}
-    pd.testing.assert_frame_equal(
-        got.reset_index(drop=True).astype(as_object),
-        expected.reset_index(drop=True).astype(as_object),
-        check_categorical=False,
-    )
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """The app serving a 20-day demo log, for a test module's browser tests."""
+    tmp = tmp_path_factory.mktemp("browser")
+    log = tmp / "relay-calls.ndjson"
+    write_demo_log(log, rows=30_000, days=20, seed=11)
+    yield from serve(log, tmp)
 
 
-def comparable_report(report) -> dict:
-    """A report as a dict, without the names of the (temporary) files it came from."""
-    out = report.to_dict()
-    del out["files"]
-    for sample in out["samples"] + out["pending_lines"]:
-        del sample["file"]
-    return out
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    tab = context.new_page()
+    yield tab
+    context.close()

@@ -8,9 +8,9 @@ from streamlit import config
 from streamlit.testing.v1 import AppTest
 
 from relay_metrics.app.access import delay_before_try, email_allowed, is_loopback, password_matches
+from tests.helpers import REPO, page_files, record
 
-from .conftest import REPO, record
-from .test_app import PAGES
+PAGES = page_files()
 
 APP = str(REPO / "streamlit_app.py")
 

@@ -17,8 +17,7 @@ from relay_metrics.metrics.alerts import (
     window_margins,
 )
 from relay_metrics.metrics.pricing import parse_pricing
-
-from .conftest import T0, record
+from tests.helpers import T0, record
 
 D = 86_400_000
 MINUTE = 60_000

@@ -16,18 +16,10 @@ from relay_metrics.ingest.loader import load_log
 from relay_metrics.metrics import breakdowns
 from relay_metrics.metrics.filters import Filters, apply_filters
 from relay_metrics.metrics.zones import today_in, window_ms
-
-from .conftest import REPO, lines_of, record
+from tests.helpers import REPO, lines_of, page_files, record
 
 APP = str(REPO / "streamlit_app.py")
-PAGES = [
-    "pages/1_Profitability.py",
-    "pages/2_Tiers.py",
-    "pages/3_Models.py",
-    "pages/4_Installs.py",
-    "pages/5_Traffic.py",
-    "pages/6_Data_quality.py",
-]
+PAGES = page_files()
 TIMEOUT = 60
 
 

@@ -10,8 +10,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from relay_metrics.demo import write_demo_log
-
-from .conftest import REPO
+from tests.helpers import REPO
 
 APP = str(REPO / "streamlit_app.py")
 FIRING = """

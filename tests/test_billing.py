@@ -22,8 +22,7 @@ from relay_metrics.metrics.growth import growth_of
 from relay_metrics.metrics.pricing import PricingError, parse_pricing
 from relay_metrics.metrics.revenue import PERIOD_MS
 from relay_metrics.metrics.zones import MS_PER_DAY
-
-from .conftest import record
+from tests.helpers import record
 
 DAY = MS_PER_DAY
 

@@ -6,8 +6,7 @@ import pytest
 
 from relay_metrics.cli import main
 from relay_metrics.demo import write_demo_log
-
-from .test_browser import ARTIFACTS, CHROMIUM_ARGS, chromium_path
+from tests.helpers import ARTIFACTS, CHROMIUM_ARGS, chromium_path
 
 pytestmark = pytest.mark.browser
 

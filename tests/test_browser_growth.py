@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from .test_browser import browser, page, screenshot, server, settle  # noqa: F401 (fixtures)
+from tests.helpers import screenshot, settle
 
 pytestmark = pytest.mark.browser
 
 
-def test_growth_page_renders_its_charts(server, page):  # noqa: F811
+def test_growth_page_renders_its_charts(server, page):
     page.goto(f"{server}/Growth")
     settle(page)
     assert page.locator("h1").first.inner_text() == "Growth"

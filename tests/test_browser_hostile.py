@@ -8,7 +8,9 @@ import time
 
 import pytest
 
-from .test_browser import PAGES, browser, screenshot, serve, settle  # noqa: F401 (fixture)
+from tests.helpers import page_urls, screenshot, serve, settle
+
+PAGES = page_urls()
 
 pytestmark = pytest.mark.browser
 
@@ -70,7 +72,7 @@ def assert_nothing_injected(tab) -> None:
 
 
 @pytest.mark.parametrize("title", list(PAGES))
-def test_no_page_injects_or_runs_anything(hostile_server, browser, title):  # noqa: F811
+def test_no_page_injects_or_runs_anything(hostile_server, browser, title):
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     try:
         tab = context.new_page()
@@ -84,7 +86,7 @@ def test_no_page_injects_or_runs_anything(hostile_server, browser, title):  # no
         context.close()
 
 
-def test_text_is_shown_literally_and_csv_is_neutralised(hostile_server, browser):  # noqa: F811
+def test_text_is_shown_literally_and_csv_is_neutralised(hostile_server, browser):
     context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
     try:
         tab = context.new_page()

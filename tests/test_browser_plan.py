@@ -8,9 +8,7 @@ import urllib.parse
 import pytest
 
 from relay_metrics.demo import write_demo_log
-
-from .conftest import REPO
-from .test_browser import browser, screenshot, serve, settle  # noqa: F401 (fixtures)
+from tests.helpers import REPO, screenshot, serve, settle
 
 pytestmark = pytest.mark.browser
 
@@ -25,7 +23,7 @@ def server(tmp_path_factory):
     yield from serve(log, tmp)
 
 
-def test_plan_renders_a_linked_scenario_beside_the_actuals(server, browser):  # noqa: F811
+def test_plan_renders_a_linked_scenario_beside_the_actuals(server, browser):
     # Streamlit scrolls inside its main block, so a full-page screenshot is one viewport: make it tall.
     context = browser.new_context(viewport={"width": 1400, "height": 2600})
     try:

@@ -7,12 +7,12 @@ import urllib.parse
 
 import pytest
 
-from .test_browser import browser, metric_value, page, screenshot, server, settle  # noqa: F401 (fixtures)
+from tests.helpers import metric_value, screenshot, settle
 
 pytestmark = pytest.mark.browser
 
 
-def test_profitability_with_a_scenario_shows_actual_and_what_if_side_by_side(server, page):  # noqa: F811
+def test_profitability_with_a_scenario_shows_actual_and_what_if_side_by_side(server, page):
     link = urllib.parse.urlencode({"whatif": '{"pro":14.99}'})
     page.goto(f"{server}/Profitability?{link}")
     settle(page)

@@ -14,8 +14,7 @@ from relay_metrics.demo import write_demo_log
 from relay_metrics.ingest.loader import load_log
 from relay_metrics.metrics import breakdowns as bd
 from relay_metrics.output import charts
-
-from .conftest import record
+from tests.helpers import record
 
 END = 1_767_225_600_000  # 2026-01-01T00:00Z
 

@@ -11,8 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from relay_metrics.cli import main
-
-from .conftest import T0, lines_of, record
+from tests.helpers import T0, lines_of, record
 
 D = 86_400_000
 MINUTE = 60_000

@@ -10,8 +10,7 @@ import pytest
 
 from relay_metrics.cli import main
 from relay_metrics.metrics.timewindow import BadTime, parse_when
-
-from .conftest import REPO, record
+from tests.helpers import REPO, record
 
 DAY = 86_400_000
 T0 = 1_767_225_600_000  # 2026-01-01T00:00Z
@@ -167,15 +166,27 @@ def test_demo_writes_a_loadable_log(capsys, tmp_path):
         ("2026-01-01", True, T0 + DAY - 1),
         ("2026-01-01T00:00:00.250Z", False, T0 + 250),
         ("2026-01-01T02:00:00+02:00", True, T0),
+        ("2026", False, T0),  # a year, never 2026 ms after 1970
+        ("2025", True, T0 - 1),  # through its last millisecond
+        (" 2026 ", False, T0),
+        ("9999", True, 253_402_300_799_999),
+        ("20260", False, 20_260),  # more digits than a year: ms
     ],
 )
 def test_parse_when(text, end_of_day, expected):
     assert parse_when(text, end_of_day=end_of_day) == expected
 
 
-def test_parse_when_rejects_words():
+@pytest.mark.parametrize("text", ["soon", "0000", "2026-13-01"])
+def test_parse_when_rejects_what_is_not_a_time(text):
     with pytest.raises(BadTime):
-        parse_when("soon")
+        parse_when(text)
+
+
+def test_since_a_year_on_the_command_line(capsys, log):
+    code, printed, _ = run(capsys, "summary", log, "--since", "2026", "--until", "2026", "--format", "json")
+    result = json.loads(printed)
+    assert code == 0 and (result["since_ms"], result["until_ms"]) == (T0, 1_798_761_599_999)
 
 
 def test_margins_json_follows_the_activity_rule(capsys, log, tmp_path):

@@ -13,8 +13,7 @@ import pytest
 from relay_metrics.ingest.loader import load_log
 from relay_metrics.metrics import breakdowns as bd
 from relay_metrics.output.export import csv_bytes, display_safe
-
-from .conftest import record
+from tests.helpers import record
 
 BOM = b"\xef\xbb\xbf"
 

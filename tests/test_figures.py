@@ -7,8 +7,7 @@ import pytest
 from relay_metrics.ingest.loader import load_log
 from relay_metrics.metrics.figures import aggregate, by_install
 from relay_metrics.metrics.filters import Filters, apply_filters
-
-from .conftest import record
+from tests.helpers import record
 
 H = 3_600_000
 T0 = 1_767_225_600_000  # 2026-01-01T00:00Z, hour 0

@@ -14,8 +14,7 @@ from relay_metrics.ingest.loader import load_log
 from relay_metrics.metrics.growth import FROM_ACTIVITY, MOVEMENTS, activity_intervals, growth
 from relay_metrics.metrics.revenue import PERIOD_MS
 from relay_metrics.metrics.zones import MS_PER_DAY
-
-from .conftest import record
+from tests.helpers import record
 
 DAY = MS_PER_DAY
 HOUR = 3_600_000

@@ -14,8 +14,7 @@ from relay_metrics.ingest.loader import load_log
 from relay_metrics.metrics.growth import growth_of
 from relay_metrics.metrics.pricing import load_pricing
 from relay_metrics.metrics.zones import today_in, window_ms
-
-from .conftest import REPO
+from tests.helpers import REPO
 
 APP = str(REPO / "streamlit_app.py")
 GROWTH = "pages/9_Growth.py"

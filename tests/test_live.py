@@ -16,7 +16,7 @@ from relay_metrics.ingest import loader, pushdown
 from relay_metrics.ingest.live import LiveLog
 from relay_metrics.ingest.loader import load_log
 from relay_metrics.ingest.sources import LogSourceError
-from tests.conftest import assert_same_frame, comparable_report, lines_of, record
+from tests.helpers import assert_same_frame, comparable_report, examples, lines_of, record
 
 LOG = "relay-calls.ndjson"
 
@@ -81,7 +81,9 @@ assert "🎉".encode() in STREAM and "日本".encode() in STREAM
 
 
 @settings(
-    max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+    max_examples=examples(120),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
 @given(steps=operations, small_blocks=st.booleans())
 def test_any_appends_rotations_and_refreshes_equal_one_full_read(tmp_path_factory, steps, small_blocks):
@@ -108,7 +110,9 @@ ORDERED = lines_of(
 
 
 @settings(
-    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+    max_examples=examples(100),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
 @given(
     head=st.integers(0, len(ORDERED)),

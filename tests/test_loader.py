@@ -13,8 +13,7 @@ from relay_metrics.ingest import loader as loader_module
 from relay_metrics.ingest import sources
 from relay_metrics.ingest.loader import load_log
 from relay_metrics.ingest.sources import LogNotFound, LogUnreadable
-
-from .conftest import lines_of, record
+from tests.helpers import lines_of, record
 
 OK = b'{"ts":1767225600000,"tier":"pro","cost_usd":0.5}'
 
@@ -54,6 +53,18 @@ CASES = [
     ("object model", b'{"ts":1,"model":{"a":1}}\n', 1, 0, {}, 0, {"model": 1}),
     ("huge token count", b'{"ts":1,"input_tokens":1e400}\n', 1, 0, {}, 0, {"input_tokens": 1}),
     ("duplicate key: the last wins", b'{"ts":"x","ts":5}\n', 1, 0, {}, 0, {}),
+    # JSON.parse would take these; the relay never nests, so past json's reach is a clear rejection
+    ("nested 900 deep: a record", b'{"ts":1,"x":' + b"[" * 900 + b"]" * 900 + b"}\n", 1, 0, {}, 0, {}),
+    (
+        "nested 5,000 deep",
+        b'{"ts":1,"x":' + b"[" * 5000 + b"]" * 5000 + b"}\n" + OK + b"\n",
+        1,
+        0,
+        {"nested too deep": 1},
+        0,
+        {},
+    ),
+    ("wide, not deep", b'{"ts":1,"x":[' + b"{}," * 3000 + b"{}]}\n", 1, 0, {}, 0, {}),
     ("lone surrogate kept", b'{"ts":1,"install_id":"\\ud800x"}\n', 1, 0, {}, 0, {}),
     ("NUL escape kept", b'{"ts":1,"error":"a\\u0000b"}\n', 1, 0, {}, 0, {}),
     ("raw control character", b'{"ts":1,"error":"a\x01b"}\n', 0, 0, {"invalid JSON": 1}, 0, {}),

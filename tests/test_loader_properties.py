@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from relay_metrics.ingest import loader
 from relay_metrics.ingest.loader import load_log
-from tests.conftest import assert_same_frame, comparable_report
+from tests.helpers import assert_same_frame, comparable_report, examples
 
 FIELDS = [
     "ts",
@@ -114,7 +114,7 @@ def expected_line_count(data: bytes) -> int:
     return data.count(b"\n") + (1 if data and not data.endswith(b"\n") else 0)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(logs)
 def test_every_line_is_accounted_for(data):
     report = load_bytes(data).report
@@ -123,7 +123,7 @@ def test_every_line_is_accounted_for(data):
     assert report.pending <= 1
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(200), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(logs)
 def test_fast_path_equals_line_by_line(data):
     fast = load_bytes(data, CHUNK_BYTES=64, EXACT_BELOW_BYTES=16)

@@ -18,8 +18,7 @@ from relay_metrics.cli import main
 from relay_metrics.demo import write_demo_log
 from relay_metrics.ingest.loader import load_log
 from relay_metrics.metrics.figures import aggregate
-
-from .conftest import REFERENCE_MODULE, lines_of, record
+from tests.helpers import REFERENCE_MODULE, lines_of, record
 
 DRIVER = Path(__file__).with_name("reference_driver.mjs")
 END_MS = 1_767_225_600_000  # 2026-01-01T00:00Z, fixed so the data never depends on today

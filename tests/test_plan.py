@@ -11,8 +11,7 @@ from relay_metrics.metrics.pricing import PricingError, parse_pricing
 from relay_metrics.metrics.rates import CONFIGURED, learn_rates, nnls
 from relay_metrics.metrics.revenue import PERIOD_MS
 from relay_metrics.metrics.scenario import Scenario, ScenarioError, Swap, from_query, parse_scenario
-
-from .conftest import record
+from tests.helpers import record
 
 JAN = 1_767_225_600_000  # 2026-01-01T00:00Z
 FEB = 1_769_904_000_000  # 2026-02-01T00:00Z

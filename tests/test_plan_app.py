@@ -14,8 +14,7 @@ from streamlit.testing.v1 import AppTest
 from relay_metrics.cli import main
 from relay_metrics.demo import write_demo_log
 from relay_metrics.metrics.zones import today_in
-
-from .conftest import REPO, record
+from tests.helpers import REPO, record
 
 APP = str(REPO / "streamlit_app.py")
 TIMEOUT = 120

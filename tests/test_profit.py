@@ -28,8 +28,7 @@ from relay_metrics.metrics.profit import (
     tiers_by_cost,
     unit_economics,
 )
-
-from .conftest import record
+from tests.helpers import record
 
 DAY = 86_400_000
 PRICING = Pricing("USD", {"core": TierPrice(0.0), "pro": TierPrice(10.0), "max": TierPrice(30.0, subscribers=5)})

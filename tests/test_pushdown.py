@@ -16,7 +16,7 @@ from relay_metrics.ingest import pushdown
 from relay_metrics.ingest.loader import load_log
 from relay_metrics.ingest.pushdown import DISORDER_BOUND_MS
 from relay_metrics.ingest.sources import LOG_NAME
-from tests.conftest import assert_same_frame, lines_of, record
+from tests.helpers import assert_same_frame, examples, lines_of, record
 
 END = 1_790_000_000_000
 DAY = 86_400_000
@@ -153,6 +153,52 @@ def test_a_log_out_of_order_beyond_the_bound_still_gives_the_exact_window(tmp_pa
     assert report.window_read.bytes_skipped == 0 and report.lines == len(broken(demo_lines, how, since))
 
 
+@pytest.mark.parametrize(
+    "floor, longest, bound",
+    [
+        (DISORDER_BOUND_MS, 0, DISORDER_BOUND_MS),
+        (DISORDER_BOUND_MS, 90_000, DISORDER_BOUND_MS),
+        (60_000, 20 * 60_000, 40 * 60_000),
+    ],
+)
+def test_the_bound_is_twice_the_longest_call_with_the_floor_below(floor, longest, bound):
+    assert pushdown.disorder_bound(floor, longest) == bound
+
+
+def _long_calls(demo_lines: list[bytes], every: int, minutes: float) -> list[bytes]:
+    """Every `every`-th call (and the last) lasted `minutes`, written when it ended: it trails by that."""
+    lines = [json.loads(line) for line in demo_lines]
+    for i in [*range(every, len(lines), every), len(lines) - 1]:
+        lines[i]["duration_ms"] = minutes * 60_000
+        lines[i]["ts"] = lines[i - 1]["ts"] - (minutes - 1) * 60_000  # started that long before it ended
+    return [json.dumps(r, separators=(",", ":")).encode() + b"\n" for r in lines]
+
+
+def test_long_calls_seen_before_planning_widen_the_bound_and_the_window_stays_partial(tmp_path, demo_lines):
+    path = tmp_path / "relay-calls.ndjson"
+    path.write_bytes(b"".join(_long_calls(demo_lines, 50, 25)))  # 25-minute calls, the last ones too
+    since, until = WINDOWS["a middle week"]
+    report = assert_window_exact(path, since, until)
+    assert report.max_disorder_ms > DISORDER_BOUND_MS  # beyond the floor, within twice the longest call
+    assert report.longest_call_ms == 25 * 60_000
+    assert report.window_read.disorder_bound_ms == 50 * 60_000
+    assert report.window_read.fell_back is None and report.window_read.bytes_skipped > 0
+
+
+def test_a_long_call_the_plan_did_not_see_makes_the_read_whole(tmp_path, demo_lines):
+    lines = list(demo_lines)
+    middle = len(lines) // 2
+    record_ = json.loads(lines[middle])
+    lines[middle] = json.dumps({**record_, "duration_ms": 40 * 60_000}).encode() + b"\n"  # no disorder, a long call
+    path = tmp_path / "relay-calls.ndjson"
+    path.write_bytes(b"".join(lines))
+    since = json.loads(lines[middle - 100])["ts"]
+    report = assert_window_exact(path, since, None)
+    assert report.window_read.disorder_bound_ms == DISORDER_BOUND_MS
+    assert report.window_read.fell_back.startswith("a call lasted 2,400.0 s")
+    assert report.window_read.bytes_skipped == 0
+
+
 def test_counts_cover_what_was_read_and_line_numbers_only_where_known(tmp_path, demo_lines):
     lines = list(demo_lines)
     lines[10] = b"not json, early\n"
@@ -216,7 +262,9 @@ def windows(draw, last: int):
 
 
 @settings(
-    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+    max_examples=examples(150),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
 @given(log=ordered_logs(), data=st.data())
 def test_any_window_of_a_log_within_the_bound_is_exact(tmp_path_factory, log, data):
@@ -233,7 +281,9 @@ def test_any_window_of_a_log_within_the_bound_is_exact(tmp_path_factory, log, da
 
 
 @settings(
-    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+    max_examples=examples(100),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
 @given(log=ordered_logs(), data=st.data())
 def test_any_window_of_rotated_files_within_the_bound_is_exact(tmp_path_factory, log, data):

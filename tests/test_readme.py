@@ -5,8 +5,7 @@ from __future__ import annotations
 import re
 
 from relay_metrics.cli import build_parser
-
-from .conftest import REPO
+from tests.helpers import REPO
 
 README = (REPO / "README.md").read_text()
 
@@ -36,3 +35,20 @@ def test_first_lines_give_the_run_and_test_commands_and_ci_runs_the_test_command
         text = (REPO / "scripts" / script).read_text()
         assert ". scripts/venv.sh" in text and '$VENV_PY" -m pip install' in text
     assert "python3 -m venv .venv" in (REPO / "scripts" / "venv.sh").read_text()
+
+
+def test_module_map_names_every_module_once():
+    section = README.split("### Module map", 1)[1].split("\n- Tests:", 1)[0]
+    entries = re.findall(r"^- `([^`]+)`", section, flags=re.M)
+    package = REPO / "relay_metrics"
+    modules = {
+        str(p.relative_to(package if p.parent != package else REPO))
+        for p in package.rglob("*.py")
+        if p.name != "__init__.py"
+    }
+    modules |= {"relay_metrics/pricing.toml", "streamlit_app.py"}
+    listed = {e for e in entries if not e.startswith("pages/") and e != "benchmarks/"}
+    assert listed == modules
+    assert len(entries) == len(set(entries))
+    pages = sorted(p.name for p in (REPO / "pages").glob("*.py"))
+    assert f"pages/{pages[0]}" in section and f"pages/{pages[-1]}" in section

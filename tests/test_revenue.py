@@ -16,8 +16,7 @@ from relay_metrics.metrics.revenue import (
     revenue_by_install,
 )
 from relay_metrics.metrics.zones import MS_PER_DAY
-
-from .conftest import record
+from tests.helpers import examples, record
 
 T0 = 1_767_225_600_000  # 2026-01-01T00:00:00Z
 DAY = MS_PER_DAY
@@ -92,7 +91,7 @@ def test_configured_subscribers_count_from_the_log_start():
     )
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=examples(40), deadline=None)
 @given(
     calls=st.lists(
         st.tuples(st.integers(0, 90 * 24), st.sampled_from(["a", "b", "c"]), st.sampled_from(["pro", "max", None])),
@@ -104,7 +103,7 @@ def test_configured_subscribers_count_from_the_log_start():
 )
 def test_widening_the_range_beyond_the_log_never_changes_revenue(tmp_path_factory, calls, before, after):
     path = tmp_path_factory.mktemp("widen") / "relay-calls.ndjson"
-    from .conftest import lines_of
+    from tests.helpers import lines_of
 
     path.write_bytes(
         lines_of(*[record(T0 + hour * 3_600_000, install_id=i, **({"tier": t} if t else {})) for hour, i, t in calls])

@@ -34,9 +34,7 @@ UPLOAD_TYPES = ["ndjson", "gz", "jsonl", "log"]
 @dataclass(frozen=True)
 class LogChoice:
     paths: tuple[str, ...]
-    origin: str  # how the server was told: shown to founders, never from the log itself
     is_demo: bool = False
-    is_upload: bool = False
 
 
 def app_arguments(argv: list[str] | None = None) -> argparse.Namespace:
@@ -51,12 +49,12 @@ def app_arguments(argv: list[str] | None = None) -> argparse.Namespace:
 def configured_log() -> LogChoice:
     args = app_arguments()
     if args.log:
-        return LogChoice(tuple(args.log), "the --log option")
+        return LogChoice(tuple(args.log))
     if os.environ.get(LOG_ENV):
-        return LogChoice((os.environ[LOG_ENV],), f"${LOG_ENV}")
+        return LogChoice((os.environ[LOG_ENV],))
     if Path(DEFAULT_LOG).exists():
-        return LogChoice((DEFAULT_LOG,), "the relay's default path")
-    return LogChoice((demo_log_path(),), "built-in demo data", is_demo=True)
+        return LogChoice((DEFAULT_LOG,))
+    return LogChoice((demo_log_path(),), is_demo=True)
 
 
 @st.cache_resource(show_spinner="Generating demo data…")
@@ -197,4 +195,4 @@ def load_upload(upload) -> tuple[LogChoice, LoadedLog]:
             path = Path(folder) / f"upload{suffix}"
             path.write_bytes(upload.getvalue())
             cache[upload.file_id] = load_log(path)
-    return LogChoice(("uploaded copy",), "an uploaded copy", is_upload=True), cache[upload.file_id]
+    return LogChoice(("uploaded copy",)), cache[upload.file_id]

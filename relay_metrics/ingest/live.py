@@ -26,13 +26,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from relay_metrics.ingest.growing import GrowingFrame
+from relay_metrics.ingest.frames import concat_frames, empty_frame
 from relay_metrics.ingest.loader import LoadedLog, Progress, read_range, read_rest
 from relay_metrics.ingest.pushdown import (
     DISORDER_BOUND_MS,
     PROBE_BYTES,
     OrderCheck,
     Witness,
+    broken_bound,
     first_record,
     plan_window,
     whole_read_instead,
@@ -43,7 +44,7 @@ from relay_metrics.ingest.sources import LogSource, is_compressed, open_log, res
 HASHED_BYTES = 4096
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, kw_only=True)
 class _Part:
     """One file as far as it has been read; its records are rows of the log's columns."""
 
@@ -85,11 +86,12 @@ class LiveLog:
         # Every record with ts >= since_ms is held (and some before); None: every record. The
         # first read skips what lies before, as load_log does for a window; see pushdown.
         self.since_ms = since_ms
-        self.bound_ms = disorder_bound_ms
+        self.floor_ms = disorder_bound_ms  # the bound's floor; the log's calls may raise it
         self.first_ts: float | None = None  # of the log's first record, read or not
         self._window_read: WindowRead | None = None
         self._parts: list[_Part] = []
-        self._columns: GrowingFrame | None = None
+        self._frame: pd.DataFrame | None = None  # every row held, handed out, never changed after
+        self._order = OrderCheck()  # the disorder of those rows, in log order
         self._loaded: LoadedLog | None = None
         self._lock = threading.Lock()
         self.bytes_parsed = 0  # by the last refresh: the cost of keeping up
@@ -107,7 +109,7 @@ class LiveLog:
         with self._lock:
             files = resolve_files(self.source)
             if self._loaded is None and self.since_ms is not None:
-                updates = self._first_window_read(files, progress)
+                updates = self._first_window_read(files, self.since_ms, progress)
             else:
                 known = {(p.device, p.inode): p for p in self._parts}
                 updates = [self._caught_up(files, index, known, progress) for index in range(len(files))]
@@ -118,23 +120,27 @@ class LiveLog:
             )
             parts = [u.part for u in updates]
             if self._loaded is None or [id(p) for p in parts] != [id(p) for p in self._parts]:
-                if self._appends_only(updates):
-                    self._columns.append(updates[-1].added)
-                    self._columns.append(updates[-1].rest)
+                if self._frame is not None and self._appends_only(updates):
+                    kept, new = [self._frame], [updates[-1].added, updates[-1].rest]
                 else:
-                    self._columns = self._rebuilt(updates)
+                    kept, new = [], self._kept(updates)
+                    self._order = OrderCheck()
+                for piece in new:
+                    if piece is not None:
+                        self._order.see(piece["ts"].to_numpy(), piece["duration_ms"].to_numpy())
+                self._frame = concat_frames(kept + new)  # a copy: frames handed out earlier stay as they were
                 self._parts = parts
-                self._loaded = _loaded(files, parts, self._columns, self._window_read)
+                self._loaded = _loaded(files, parts, self._frame, self._order, self._window_read)
                 frame_first = self._loaded.frame["ts"].min() if len(self._loaded.frame) else None
                 self.first_ts = min((t for t in (self.first_ts, frame_first) if t is not None), default=None)
             if progress:
                 progress(1.0)
             return self._loaded
 
-    def _first_window_read(self, files: list[Path], progress: Progress | None) -> list[_Update]:
+    def _first_window_read(self, files: list[Path], since_ms: float, progress: Progress | None) -> list[_Update]:
         """Each file read from where the window can begin, as load_log plans it; the whole log
         when the records seen are more out of order than the bound allows."""
-        plan = plan_window(files, (self.since_ms, math.inf), self.bound_ms)
+        plan = plan_window(files, (since_ms, math.inf), self.floor_ms)
         starts = {span.file: span.start for span in plan.spans}
         updates = []
         for index, path in enumerate(files):
@@ -146,12 +152,12 @@ class LiveLog:
                 start = starts[index] if index in starts else _last_line_end(stream, stat.st_size)
                 updates.append(_read(path, stream, stat, None, _progress_of(progress, index, len(files)), start))
         self.first_ts = min((w.ts for w in plan.witnesses), default=None)
-        disorder = _disorder(updates, plan.witnesses)
+        broken = broken_bound(plan.window_read, _order_of(updates, plan.witnesses))
         self._window_read = plan.window_read
-        if disorder <= self.bound_ms:
+        if not broken:
             return updates
         self.since_ms = None
-        self._window_read = whole_read_instead(plan.window_read, disorder)
+        self._window_read = whole_read_instead(plan.window_read, broken)
         return [self._caught_up(files, index, {}, progress) for index in range(len(files))]
 
     def _caught_up(self, files: list[Path], index: int, known: dict, progress: Progress | None) -> _Update:
@@ -164,7 +170,7 @@ class LiveLog:
             if is_compressed(path):
                 if old and (old.size, old.mtime_ns) == (stat.st_size, stat.st_mtime_ns):
                     return _Update(_renamed(old, path), old)
-                if self.since_ms is not None and self._before_window(files, index):
+                if self.since_ms is not None and self._before_window(files, index, self.since_ms):
                     return _Update(_untouched(path, stat))  # newly compressed history: not needed
                 return _read(path, stream, stat, None, progress)
             if old and _grown_from(old, stream, stat.st_size):
@@ -173,14 +179,15 @@ class LiveLog:
                 return _read(path, stream, stat, old, progress)
             return _read(path, stream, stat, None, progress)
 
-    def _before_window(self, files: list[Path], index: int) -> bool:
+    def _before_window(self, files: list[Path], index: int, since_ms: float) -> bool:
         """Whether a later file's first record shows this one holds nothing of the window."""
-        low = self.since_ms - self.bound_ms
+        bound = self._window_read.disorder_bound_ms if self._window_read else self.floor_ms
+        low = since_ms - bound
         return any(first is not None and first[1] < low for first in map(first_record, files[index + 1 :]))
 
     def _appends_only(self, updates: list[_Update]) -> bool:
         """Whether the only change is lines added to the last file, after its last row."""
-        if self._columns is None or len(updates) != len(self._parts):
+        if len(updates) != len(self._parts):
             return False
         *before, last = updates
         return (
@@ -190,9 +197,9 @@ class LiveLog:
             and last.old.rest_rows == 0  # else those rows would have to be taken back
         )
 
-    def _rebuilt(self, updates: list[_Update]) -> GrowingFrame:
-        """New columns from the rows kept of the old ones and the records read now."""
-        old_frame = self._loaded.frame if self._loaded else None
+    def _kept(self, updates: list[_Update]) -> list[pd.DataFrame | None]:
+        """The rows kept of the old frame and the records read now, in log order."""
+        old_frame = self._frame if self._frame is not None else empty_frame()  # no old rows: none kept
         offsets, row = {}, 0
         for part in self._parts:
             offsets[id(part)] = row
@@ -209,53 +216,56 @@ class LiveLog:
                 at = offsets[id(u.old)]
                 pieces.append(old_frame.iloc[at : at + u.old.rows])
             pieces += [u.added, u.rest]
-        return GrowingFrame(pieces)
+        return pieces
 
 
-def _loaded(files: list[Path], parts: list[_Part], columns: GrowingFrame, window_read: WindowRead | None) -> LoadedLog:
+def _loaded(
+    files: list[Path], parts: list[_Part], frame: pd.DataFrame, order: OrderCheck, window_read: WindowRead | None
+) -> LoadedLog:
     report = LoadReport(files=[str(f) for f in files], window_read=window_read)
     for part in parts:
         report.absorb(part.report)
         report.absorb(part.rest_report)
-    frame = columns.frame()
     report.in_window = len(frame)
-    report.max_disorder_ms = columns.max_disorder_ms
+    report.max_disorder_ms = order.worst
+    report.longest_call_ms = order.longest
     if window_read and window_read.fell_back:
         report.warnings.append(window_read.fell_back)
     return LoadedLog(frame, report)
 
 
-def _disorder(updates: list[_Update], witnesses: list[Witness]) -> float:
-    """The disorder of the records read and the planning's witnesses, in log order."""
+def _order_of(updates: list[_Update], witnesses: list[Witness]) -> OrderCheck:
+    """The disorder and longest call of the records read and the planning's witnesses, in log order."""
     order = OrderCheck(witnesses)
     for index, u in enumerate(updates):
         order.reading(index, u.part.start if u.added is not None else math.inf)
         for piece in (u.added, u.rest):
             if piece is not None:
-                order.see(piece["ts"].to_numpy())
-    return order.finish()
+                order.see(piece["ts"].to_numpy(), piece["duration_ms"].to_numpy())
+    order.finish()
+    return order
 
 
 def _untouched(path: Path, stat: os.stat_result) -> _Part:
     """A compressed file of history before the window: known, never read."""
     nothing = LoadReport(files=[str(path)])
     return _Part(
-        path,
-        stat.st_dev,
-        stat.st_ino,
-        stat.st_size,
-        stat.st_mtime_ns,
-        0,
-        b"",
-        b"",
-        0,
-        1,
-        0,
-        nothing,
-        0,
-        nothing,
-        0,
-        _hash(b""),
+        path=path,
+        device=stat.st_dev,
+        inode=stat.st_ino,
+        size=stat.st_size,
+        mtime_ns=stat.st_mtime_ns,
+        start=0,
+        head_hash=b"",
+        seam_hash=b"",
+        end=0,
+        next_line=1,
+        rows=0,
+        report=nothing,
+        rest_rows=0,
+        rest_report=nothing,
+        rest_length=0,
+        rest_hash=_hash(b""),
     )
 
 
@@ -302,22 +312,24 @@ def _read(
     new = read_range(path, start, first_line, stream, progress)
     report = _joined(_renamed(old, path).report, new.report) if old else new.report
     rest, rest_report = read_rest(path, new.rest, new.next_line)
+    head_hash, seam_hash = _hashes(stream, new.end)
     part = _Part(
-        path,
-        stat.st_dev,
-        stat.st_ino,
-        stat.st_size,
-        stat.st_mtime_ns,
-        old.start if old else start,
-        *_hashes(stream, new.end),
-        new.end,
-        new.next_line,
-        (old.rows if old else 0) + len(new.frame),
-        report,
-        len(rest),
-        rest_report,
-        len(new.rest),
-        _hash(new.rest),
+        path=path,
+        device=stat.st_dev,
+        inode=stat.st_ino,
+        size=stat.st_size,
+        mtime_ns=stat.st_mtime_ns,
+        start=old.start if old else start,
+        head_hash=head_hash,
+        seam_hash=seam_hash,
+        end=new.end,
+        next_line=new.next_line,
+        rows=(old.rows if old else 0) + len(new.frame),
+        report=report,
+        rest_rows=len(rest),
+        rest_report=rest_report,
+        rest_length=len(new.rest),
+        rest_hash=_hash(new.rest),
     )
     return _Update(part, old, new.frame, rest)
 

@@ -33,12 +33,14 @@ import pyarrow.compute as pc
 import pyarrow.json as pj
 
 from relay_metrics.ingest import report as rpt
+from relay_metrics.ingest.frames import concat_frames
 from relay_metrics.ingest.jsonline import as_number, parse_line
 from relay_metrics.ingest.pushdown import (
     DISORDER_BOUND_MS,
     OrderCheck,
     Span,
     Witness,
+    broken_bound,
     plan_window,
     whole_read_instead,
 )
@@ -90,21 +92,22 @@ def load_log(
     """Read the files of `source` (oldest first) and keep records with since <= ts <= until.
 
     With a window, only the parts of the log that can hold its records are read (see
-    pushdown); if the log turns out more out of order than `disorder_bound_ms`, everything
-    is read after all and the report says why. Raises sources.LogSourceError when the log
-    can't be read at all.
+    pushdown; `disorder_bound_ms` is the bound's floor, the log's longest calls may raise it);
+    if what was read breaks the bound, everything is read after all and the report says why.
+    Raises sources.LogSourceError when the log can't be read at all.
     """
     files = resolve_files(source)
     window = (-math.inf if since_ms is None else since_ms, math.inf if until_ms is None else until_ms)
     if window == (-math.inf, math.inf) or disorder_bound_ms == math.inf:
-        return _read_files(files, window, _whole(files), [], progress)
+        return _read_files(files, window, _whole(files), [], progress)[0]
     plan = plan_window(files, window, disorder_bound_ms)
-    loaded = _read_files(files, window, plan.spans, plan.witnesses, progress)
+    loaded, order = _read_files(files, window, plan.spans, plan.witnesses, progress)
     read = plan.window_read
-    if loaded.report.max_disorder_ms > disorder_bound_ms:
-        read = whole_read_instead(read, loaded.report.max_disorder_ms)
-        loaded = _read_files(files, window, _whole(files), [], progress)
-        loaded.report.warnings.append(read.fell_back)
+    broken = broken_bound(read, order)
+    if broken:
+        read = whole_read_instead(read, broken)
+        loaded, _ = _read_files(files, window, _whole(files), [], progress)
+        loaded.report.warnings.append(broken)
     loaded.report.window_read = read
     return loaded
 
@@ -113,9 +116,11 @@ def _whole(files: list[Path]) -> list[Span]:
     return [Span(i, path, 0, None, path.stat().st_size) for i, path in enumerate(files)]
 
 
-def _read_files(files: list[Path], window, spans: list[Span], witnesses: list[Witness], progress) -> LoadedLog:
+def _read_files(
+    files: list[Path], window, spans: list[Span], witnesses: list[Witness], progress
+) -> tuple[LoadedLog, OrderCheck]:
     """Parse the spans of files in order. Witnesses, records seen outside the spans, join the
-    disorder check where they lie in the log."""
+    disorder check where they lie in the log; the check is returned with the log."""
     report = LoadReport(files=[str(f) for f in files])
     order = OrderCheck(witnesses)
     sizes = [max(span.length(), 1) for span in spans]
@@ -131,6 +136,7 @@ def _read_files(files: list[Path], window, spans: list[Span], witnesses: list[Wi
                     progress((done + fraction * size) / total)
             done += size
     report.max_disorder_ms = order.finish()
+    report.longest_call_ms = order.longest
     frame = _concat(pieces)
     # pyarrow's allocator keeps freed pages for reuse; the parsed blocks are gone for good, so
     # hand their pages back rather than carry them through whatever the caller does next.
@@ -138,7 +144,7 @@ def _read_files(files: list[Path], window, spans: list[Span], witnesses: list[Wi
     report.in_window = len(frame)
     if progress:
         progress(1.0)
-    return LoadedLog(frame, report)
+    return LoadedLog(frame, report), order
 
 
 @dataclass(frozen=True)
@@ -244,12 +250,12 @@ class _FileReader:
         for data, start, end, share in self._blocks():
             in_flight.append((self.pool.submit(_fast_parse, data, start, end), data, start, end, share))
             if len(in_flight) > WORKERS:  # bounds how many blocks are held in memory at once
-                future, *block, share = in_flight.popleft()
-                self.next_line += self._settle(future.result(), *block, self.next_line)
+                future, data, start, end, share = in_flight.popleft()
+                self.next_line += self._settle(future.result(), data, start, end, self.next_line)
                 yield share
         while in_flight:
-            future, *block, share = in_flight.popleft()
-            self.next_line += self._settle(future.result(), *block, self.next_line)
+            future, data, start, end, share = in_flight.popleft()
+            self.next_line += self._settle(future.result(), data, start, end, self.next_line)
             yield share
         if self.carry and self.parse_rest:
             _unterminated(self.carry, self.name, self._line(self.next_line), self.report, self._keep)
@@ -333,8 +339,8 @@ class _FileReader:
         each is marked; return their line count."""
         futures = [self.pool.submit(_fast_parse, data, *span) if fast else None for span, fast in spans]
         lines = 0
-        for future, ((start, end), fast) in zip(futures, spans):
-            if fast:
+        for future, ((start, end), _) in zip(futures, spans):
+            if future is not None:
                 lines += self._settle(future.result(), data, start, end, first_line + lines)
             else:
                 lines += self._exact(data[start:end], first_line + lines)
@@ -351,8 +357,10 @@ class _FileReader:
 
     def _keep(self, piece: pa.Table | pd.DataFrame) -> None:
         if self.order:
-            ts = piece.column("ts") if isinstance(piece, pa.Table) else piece["ts"]
-            self.order.see(ts.to_numpy())
+            ts, durations = (
+                piece.column(n) if isinstance(piece, pa.Table) else piece[n] for n in ("ts", "duration_ms")
+            )
+            self.order.see(np.asarray(ts), np.asarray(durations, dtype=np.float64))  # null: NaN
         since, until = self.window
         if since == -math.inf and until == math.inf:
             self.pieces.append(piece)
@@ -393,6 +401,9 @@ def _fast_parse(data: bytes, start: int, end: int) -> _Parsed | np.ndarray | Non
     nulls = _null_literals(buf, scratch)
     if len(nulls):
         return lines.ranges(lines.holding(nulls))
+    deep = _maybe_too_deep(data, start, end, lines)
+    if len(deep):
+        return lines.ranges(deep)  # pyarrow takes any depth; jsonline rejects past json's reach
     source = pa.BufferReader(pa.py_buffer(data).slice(start, end - start))
     try:
         table = pj.read_json(source, read_options=_READ_OPTIONS, parse_options=_PARSE_OPTIONS)
@@ -491,6 +502,7 @@ def _scratch(size: int) -> np.ndarray:
     return buffer
 
 
+DEEP_SUSPECT = 500  # fewer openers than this can't nest past json's recursion (~1,000 levels)
 _NULL_WORD = np.frombuffer(b"null", dtype=np.uint32)[0]
 
 
@@ -504,6 +516,18 @@ def _null_literals(buf: np.ndarray, scratch: np.ndarray) -> np.ndarray:
         if hits.any():
             found.append(offset + 4 * np.flatnonzero(hits))
     return np.concatenate(found) if found else np.empty(0, dtype=np.intp)
+
+
+def _maybe_too_deep(data: bytes, start: int, end: int, lines: _Lines) -> np.ndarray:
+    """The lines (indexes) holding more than DEEP_SUSPECT "[" or "{", which alone can nest as
+    deep as json can't reach; the exact path decides. Two byte counts rule out most blocks."""
+    openers = data.count(b"[", start, end) + data.count(b"{", start, end)
+    if openers - lines.records < DEEP_SUSPECT:  # each record's line holds one "{" of its own
+        return np.empty(0, dtype=np.intp)
+    buf = np.frombuffer(data, dtype=np.uint8, count=end - start, offset=start)
+    at = np.flatnonzero((buf == ord("[")) | (buf == ord("{")))
+    per_line = np.diff(np.searchsorted(at, np.append(lines.starts, len(buf))))
+    return np.flatnonzero(per_line > DEEP_SUSPECT)
 
 
 def _split_lines(data: bytes, start: int, end: int, ways: int):
@@ -522,7 +546,7 @@ class _ExactBuilder:
         self.report = report
         self.columns: dict[str, list] = {name: [] for name in ARROW_SCHEMA.names}
 
-    def add(self, outcome, file: str, line_no: int, raw: bytes) -> None:
+    def add(self, outcome, file: str, line_no: int | None, raw: bytes) -> None:
         report = self.report
         if outcome is None:
             report.blank += 1
@@ -609,19 +633,6 @@ def _table_to_frame(run: list[pa.Table]) -> pd.DataFrame:
     return pd.DataFrame(data, copy=False)
 
 
-def _merge_categoricals(columns: list[pd.Series]) -> pd.Categorical:
-    # Not union_categoricals: it hashes categories as UTF-8, which a lone surrogate is not.
-    merged: dict[str, int] = {}
-    for column in columns:
-        for category in column.cat.categories:
-            merged.setdefault(category, len(merged))
-    codes = []
-    for column in columns:
-        recode = np.array([merged[c] for c in column.cat.categories] + [-1], dtype=np.int32)
-        codes.append(recode[column.cat.codes.to_numpy()])  # code -1 (missing) reads the last entry
-    return pd.Categorical.from_codes(np.concatenate(codes), categories=pd.Index(list(merged), dtype=object))
-
-
 def _concat(pieces: list[pa.Table | pd.DataFrame]) -> pd.DataFrame:
     """One frame in file order from the pieces, which it empties; runs of arrow tables are
     joined in arrow before pandas sees them."""
@@ -635,19 +646,8 @@ def _concat(pieces: list[pa.Table | pd.DataFrame]) -> pd.DataFrame:
             runs.append([piece])
     pieces.clear()
     frames = [_table_to_frame(run) if isinstance(run, list) else run for run in runs or [[]]]
-    frames = [f.reset_index(drop=True) for f in frames]
-    if len(frames) == 1:
-        data = dict(frames[0].items())
-    else:
-        data = {}
-        for name in ARROW_SCHEMA.names:
-            if name in UNIQUE_STRING_FIELDS:
-                data[name] = pd.concat([f[name] for f in frames], ignore_index=True)
-            elif name in STRING_FIELDS:
-                data[name] = _merge_categoricals([f[name] for f in frames])
-            else:
-                data[name] = np.concatenate([f[name].to_numpy() for f in frames])
-    ts = data["ts"]
+    data = dict(concat_frames([f.reset_index(drop=True) for f in frames]).items())
+    ts = data["ts"].to_numpy()
     # JavaScript's Date truncates fractional milliseconds toward zero.
     data["time"] = pd.DatetimeIndex(np.trunc(ts).astype("int64").astype("datetime64[ms]")).tz_localize("UTC")
     return pd.DataFrame({name: data.pop(name) for name in COLUMNS}, copy=False)

@@ -7,10 +7,14 @@ ts > until + B has ts > until. A read of [since, until] can therefore start at s
 found early in the log and stop at one found late, both found by binary search over line
 starts; the loader's exact ts filter still decides what is kept.
 
-B: the demo relay gives up on a call after 90 s (demo.MAX_DISORDER_MS) and its data trails by
-at most that (measured: see README "Speed"). We rely on 15 minutes, ten times it. The loader
-measures the disorder of everything it reads, and of every record looked at here (the
-witnesses), and reads the whole log instead when the bound is broken.
+B comes from the log itself: a record written after another one was running at least as long
+as it trails it (it started that much earlier and ended later), so B = twice the longest
+`duration_ms` seen (the slack covers write latency and clock jitter), and never less than
+DISORDER_BOUND_MS (15 minutes: ten times the demo relay's 90 s timeout) for logs whose calls
+are all short. The durations seen before the plan (each file's first record and last 16 KB)
+set B for the plan; the loader then checks every record it read (and every witness): when
+one of them ran longer than B allows, or trails by more than B, it reads the whole log
+instead.
 
 A rotated file lies wholly before the window when the first record of a later file has
 ts < since - B: that record bounds everything before it, including the file's last record,
@@ -21,7 +25,8 @@ record has ts > until + B.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, NamedTuple
 
@@ -32,7 +37,14 @@ from relay_metrics.ingest.report import WindowRead
 from relay_metrics.ingest.schema import MAX_ABS_TS_MS
 from relay_metrics.ingest.sources import TruncatedFile, is_compressed, open_log, read_chunks
 
-DISORDER_BOUND_MS = 15 * 60_000
+DISORDER_BOUND_MS = 15 * 60_000  # the floor of the bound, whatever the log's calls
+DURATION_SLACK = 2  # the bound is this many times the longest call seen
+
+
+def disorder_bound(floor_ms: float, longest_call_ms: float) -> float:
+    """How far out of ts order a record may be, given the longest call seen (see above)."""
+    return max(floor_ms, DURATION_SLACK * longest_call_ms)
+
 
 PROBE_BYTES = 16 << 10
 PROBE_LIMIT = 1 << 20  # a probe that finds no record in this many bytes gives up
@@ -56,29 +68,41 @@ class Span(NamedTuple):
 
 
 class Witness(NamedTuple):
-    """A record looked at while planning: where it is, and its ts."""
+    """A record looked at while planning: where it is, its ts and its duration_ms (0 if none)."""
 
     file: int
     position: int
     ts: float
+    duration_ms: float = 0.0
+
+
+class Probe(NamedTuple):
+    """A record found by reading a little of a file: its line's position, ts and duration_ms."""
+
+    position: int
+    ts: float
+    duration_ms: float
 
 
 @dataclass
 class WindowPlan:
     spans: list[Span]
-    witnesses: list[Witness] = field(default_factory=list)
-    window_read: WindowRead | None = None
+    witnesses: list[Witness]
+    window_read: WindowRead
 
 
 class OrderCheck:
     """The log's disorder: the most a record trails the newest one before it (ms), over the
-    records read and the planning's witnesses, each seen in log order."""
+    records read and the planning's witnesses, each seen in log order; and the longest call
+    among them (ms), which bounds that disorder."""
 
-    def __init__(self, witnesses: list[Witness] = ()):
-        self.newest, self.worst = -math.inf, 0.0
+    def __init__(self, witnesses: Sequence[Witness] = ()):
+        self.newest, self.worst, self.longest = -math.inf, 0.0, 0.0
         self.witnesses = sorted(witnesses)  # those not yet seen
 
-    def see(self, ts: np.ndarray) -> None:
+    def see(self, ts: np.ndarray, durations: np.ndarray | None = None) -> None:
+        if durations is not None and len(durations):
+            self.longest = max(self.longest, float(np.nanmax(durations, initial=0.0)))
         if not len(ts):
             return
         running = np.maximum.accumulate(ts)
@@ -98,37 +122,50 @@ class OrderCheck:
 
     def _see_witnesses_before(self, place: tuple[float, float]) -> None:
         while self.witnesses and (self.witnesses[0].file, self.witnesses[0].position) < place:
-            self.see(np.array([self.witnesses.pop(0).ts]))
+            witness = self.witnesses.pop(0)
+            self.see(np.array([witness.ts]), np.array([witness.duration_ms]))
 
 
-def whole_read_instead(planned: WindowRead, disorder_ms: float) -> WindowRead:
-    """What to report when the log broke the bound, so every line was read after all."""
+def broken_bound(planned: WindowRead, order: OrderCheck) -> str | None:
+    """Why a read planned with `planned`'s bound can't be trusted, given what it saw; or None."""
     bound = planned.disorder_bound_ms
-    return WindowRead(
-        bound,
-        bytes_read=planned.bytes_read + planned.bytes_skipped,
-        fell_back=(
-            f"a record trails an earlier one by {disorder_ms / 1000:,.1f} s, more than the "
+    if order.worst > bound:
+        return (
+            f"a record trails an earlier one by {order.worst / 1000:,.1f} s, more than the "
             f"{bound / 1000:,.0f} s a partial read relies on: the whole log was read"
-        ),
+        )
+    if disorder_bound(0.0, order.longest) > bound:
+        return (
+            f"a call lasted {order.longest / 1000:,.1f} s, so records may trail by more than the "
+            f"{bound / 1000:,.0f} s a partial read relied on: the whole log was read"
+        )
+    return None
+
+
+def whole_read_instead(planned: WindowRead, reason: str) -> WindowRead:
+    """What to report when the log broke the bound, so every line was read after all."""
+    return WindowRead(
+        planned.disorder_bound_ms, bytes_read=planned.bytes_read + planned.bytes_skipped, fell_back=reason
     )
 
 
-def plan_window(files: list[Path], window: tuple[float, float], bound_ms: float) -> WindowPlan:
-    """The spans of `files` (oldest first) that can hold records with ts in the window."""
+def plan_window(files: list[Path], window: tuple[float, float], floor_ms: float) -> WindowPlan:
+    """The spans of `files` (oldest first) that can hold records with ts in the window; the
+    bound is `floor_ms` or more, from the calls seen in each file's first and last records."""
     since, until = window
-    low, high = since - bound_ms, until + bound_ms
-    plan = WindowPlan([], window_read=WindowRead(bound_ms))
     sizes = [path.stat().st_size for path in files]
     firsts = [first_record(path) for path in files]
-    plan.witnesses += [Witness(i, *first) for i, first in enumerate(firsts) if first]
+    witnesses = [Witness(i, *first) for i, first in enumerate(firsts) if first]
     for i, path in enumerate(files):
         if not is_compressed(path):  # a .gz's last records would cost decompressing it all
-            plan.witnesses += [Witness(i, *last) for last in _last_records(path, sizes[i])]
+            witnesses += [Witness(i, *last) for last in _last_records(path, sizes[i])]
+    bound_ms = disorder_bound(floor_ms, max((w.duration_ms for w in witnesses), default=0.0))
+    low, high = since - bound_ms, until + bound_ms
+    plan = WindowPlan([], witnesses, WindowRead(bound_ms))
     after_window = False
-    for i, path in enumerate(files):
+    for i, (path, first) in enumerate(zip(files, firsts)):
         later = next((first for first in firsts[i + 1 :] if first), None)
-        after_window = after_window or (firsts[i] is not None and firsts[i][1] > high)
+        after_window = after_window or (first is not None and first.ts > high)
         if after_window or (later is not None and later[1] < low):
             _skip(plan, i, path, 0, sizes[i])
             continue
@@ -137,7 +174,7 @@ def plan_window(files: list[Path], window: tuple[float, float], bound_ms: float)
             continue
         start, stop = 0, None
         with open_log(path) as stream:
-            if since > -math.inf and (firsts[i] is None or firsts[i][1] < low):
+            if since > -math.inf and (first is None or first.ts < low):
                 start = _window_start(stream, sizes[i], low, i, plan.witnesses)
             if until < math.inf:
                 stop = _window_stop(stream, start, sizes[i], high, i, plan.witnesses)
@@ -203,7 +240,7 @@ def _window_stop(stream: BinaryIO, start: int, size: int, high: float, i: int, w
     return best
 
 
-def _record_at(stream: BinaryIO, offset: int, limit: int) -> tuple[int, float] | None:
+def _record_at(stream: BinaryIO, offset: int, limit: int) -> Probe | None:
     """The first record on a complete line starting in [offset, limit): (line start, ts)."""
     base = max(offset - 1, 0)  # from the byte before, so a line starting at offset counts
     stream.seek(base)
@@ -222,7 +259,7 @@ def _record_at(stream: BinaryIO, offset: int, limit: int) -> tuple[int, float] |
     return None
 
 
-def first_record(path: Path) -> tuple[int, float] | None:
+def first_record(path: Path) -> Probe | None:
     """The file's first record (position in its decompressed bytes, ts), read from its head."""
     data = b""
     try:
@@ -236,7 +273,7 @@ def first_record(path: Path) -> tuple[int, float] | None:
     return None
 
 
-def _last_records(path: Path, size: int) -> list[tuple[int, float]]:
+def _last_records(path: Path, size: int) -> list[Probe]:
     """The records on the complete lines of the file's last PROBE_BYTES: a stale record the
     relay wrote late shows there."""
     base = max(size - PROBE_BYTES, 0)
@@ -250,7 +287,7 @@ def _last_records(path: Path, size: int) -> list[tuple[int, float]]:
     return found
 
 
-def _first_record_in(data: bytes, base: int, skip_partial: bool) -> tuple[int, float] | None:
+def _first_record_in(data: bytes, base: int, skip_partial: bool) -> Probe | None:
     """The first record among data's complete lines; data starts at file offset base. With
     skip_partial, data's first line is taken to be the tail of an earlier one: skipped."""
     position = data.find(b"\n") + 1 if skip_partial else 0
@@ -263,6 +300,8 @@ def _first_record_in(data: bytes, base: int, skip_partial: bool) -> tuple[int, f
         if isinstance(outcome, dict):
             ts = as_number(outcome.get("ts"))
             if ts is not None and abs(ts) <= MAX_ABS_TS_MS:
-                return base + position, ts
+                duration = as_number(outcome.get("duration_ms"))
+                # as the loader reads it: a negative or missing duration is none
+                return Probe(base + position, ts, duration if duration is not None and duration >= 0 else 0.0)
         position = newline + 1
     return None

@@ -14,6 +14,7 @@ INVALID_JSON = "invalid JSON"
 NOT_OBJECT = "not an object"
 TS_NOT_NUMBER = "ts missing or not a number"
 TS_OUT_OF_RANGE = "ts outside JavaScript's date range"
+TOO_DEEP = "nested too deep"  # JSON.parse would take it; the relay never nests (see jsonline)
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,8 @@ class LoadReport:
     # The most any record read trails the newest record read before it (ms): the log's
     # disorder, which a windowed read relies on staying under a bound.
     max_disorder_ms: float = 0.0
+    # The longest duration_ms among the records read: it bounds the disorder (see pushdown).
+    longest_call_ms: float = 0.0
     # Set for a read that skipped parts of the log outside its window; counts above then
     # cover only the lines read.
     window_read: WindowRead | None = None
@@ -64,12 +67,12 @@ class LoadReport:
     def rejected_total(self) -> int:
         return sum(self.rejected.values())
 
-    def reject(self, file: str, line: int, reason: str, raw: bytes) -> None:
+    def reject(self, file: str, line: int | None, reason: str, raw: bytes) -> None:
         self.rejected[reason] += 1
         if sum(1 for s in self.samples if s.reason == reason) < SAMPLES_PER_REASON:
             self.samples.append(LineSample(file, line, reason, sample_text(raw)))
 
-    def add_pending(self, file: str, line: int, raw: bytes) -> None:
+    def add_pending(self, file: str, line: int | None, raw: bytes) -> None:
         self.pending += 1
         self.pending_lines.append(LineSample(file, line, "pending", sample_text(raw)))
 
@@ -101,6 +104,7 @@ class LoadReport:
             "pending_lines": [asdict(s) for s in self.pending_lines],
             "warnings": list(self.warnings),
             "max_disorder_ms": self.max_disorder_ms,
+            "longest_call_ms": self.longest_call_ms,
             "window_read": asdict(self.window_read) if self.window_read else None,
         }
 

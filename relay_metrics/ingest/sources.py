@@ -131,7 +131,7 @@ def _read(stream, path: Path, size: int) -> bytes:
         raise LogUnreadable(f"cannot read {path}: {exc.strerror or exc}") from None
 
 
-def _gunzip_chunks(raw, path: Path, chunk_size: int) -> Iterator[bytes]:
+def _gunzip_chunks(raw, path: Path, chunk_size: int) -> Iterator[tuple[bytes, int]]:
     # zlib by hand rather than GzipFile: on a cut-short file GzipFile drops the data it had
     # decoded in the failing read, and we want every complete line before the break. Pieces
     # are capped at chunk_size like a plain file's: a log shrinks about eightfold in gzip.

@@ -4,7 +4,7 @@ currency = "USD"
 [tiers.pro]
 price_per_month = 12.0
 subscribers = 140          # optional: paying subscribers from billing
-credits_per_month = 100    # optional
+credits_per_month = 100    # optional, checked and documented for billing; no figure uses it yet
 [models."gemini-3-flash-preview"]   # optional: a model's rates, USD per 1M tokens
 input_per_mtok = 0.50      # (else the Plan page learns them from the log)
 output_per_mtok = 3.00
@@ -45,7 +45,6 @@ class PricingError(ValueError):
 class TierPrice:
     price_per_month: float
     subscribers: int | None = None
-    credits_per_month: float | None = None
 
 
 @dataclass(frozen=True)
@@ -145,7 +144,7 @@ def parse_pricing(text: str, name: str = "pricing.toml") -> Pricing:
         credits = values.get("credits_per_month")
         if credits is not None and ((number := _number(credits)) is None or number < 0):
             raise fail(f"{table}.credits_per_month must be a number >= 0, not {credits!r}", table, "credits_per_month")
-        tiers[tier] = TierPrice(price, subscribers, None if credits is None else float(credits))
+        tiers[tier] = TierPrice(price, subscribers)  # credits_per_month: checked above, not used
     return Pricing(
         currency,
         tiers,

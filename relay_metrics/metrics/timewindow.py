@@ -12,6 +12,7 @@ from relay_metrics.metrics.zones import MS_PER_DAY
 DEFAULT_DAYS = 30
 
 _DATE_ONLY = re.compile(r"\d{4}-\d{2}-\d{2}")
+_YEAR = re.compile(r"\d{4}")  # `--since 2026` is a year, never 2026 ms after 1970
 _EPOCH_MS = re.compile(r"-?\d+")
 
 
@@ -31,12 +32,20 @@ class Window:
 
 
 def parse_when(text: str, *, end_of_day: bool = False) -> int:
-    """ms epoch from ms digits, an ISO date or an ISO datetime (UTC unless it names an offset).
+    """ms epoch from a year (4 digits), ms digits, an ISO date or an ISO datetime (UTC unless it
+    names an offset).
 
     With end_of_day, a bare date means the last millisecond of that day, so that
-    `--until 2026-11-01` includes all of November 1st.
+    `--until 2026-11-01` includes all of November 1st, and a year its December 31st.
     """
     text = text.strip()
+    if _YEAR.fullmatch(text):
+        year = int(text)
+        if year < 1:
+            raise BadTime(f"can't read time {text!r}: there is no year 0")
+        if not end_of_day:
+            return _ms(datetime(year, 1, 1, tzinfo=UTC))
+        return _ms(datetime(year, 12, 31, tzinfo=UTC)) + MS_PER_DAY - 1
     if _EPOCH_MS.fullmatch(text):
         return int(text)
     try:
@@ -48,7 +57,7 @@ def parse_when(text: str, *, end_of_day: bool = False) -> int:
         moment = datetime.fromisoformat(text.replace("z", "Z"))
     except ValueError:
         raise BadTime(
-            f"can't read time {text!r}: use ms since the epoch, a date (2026-11-01) "
+            f"can't read time {text!r}: use a year (2026), ms since the epoch, a date (2026-11-01) "
             "or a date and time (2026-11-01T09:30, optionally with Z or +02:00)"
         ) from None
     if moment.tzinfo is None:

@@ -32,11 +32,11 @@ def visible(text: str) -> str:
 def csv_bytes(frame: pd.DataFrame) -> bytes:
     """`frame` (without its index) as UTF-8 CSV with a BOM, formula starts neutralised."""
     safe = pd.DataFrame(
-        {name: _map_text(column, neutralise) for name, column in frame.items()},
+        {name: _map_text(column, lambda text: neutralise(visible(text))) for name, column in frame.items()},
         index=frame.index,
     )
     text = safe.to_csv(index=False, lineterminator="\r\n")
-    return (BOM + text).encode("utf-8", "backslashreplace")
+    return (BOM + text).encode("utf-8")
 
 
 def display_safe(frame: pd.DataFrame) -> pd.DataFrame:

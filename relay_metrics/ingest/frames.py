@@ -1,0 +1,91 @@
+"""One loaded frame from several: the only place frames of the log are joined.
+
+Numbers and times are joined by `pd.concat`; a join always copies, so a frame handed out
+earlier never changes when a later one grows from it. Category columns are unioned by
+`union_categories` below rather than pandas' `union_categoricals`, which hashes categories
+as UTF-8 and so fails on a lone surrogate (kept as-is in object strings at ingest, see
+jsonline); `Index.get_indexer` hashes Python objects and only touches the categories, then
+the codes of all but the first frame are recoded with one numpy take each.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from relay_metrics.ingest.schema import COLUMNS, STRING_FIELDS, UNIQUE_STRING_FIELDS
+
+CATEGORY_COLUMNS = tuple(name for name in STRING_FIELDS if name not in UNIQUE_STRING_FIELDS)
+
+
+def concat_frames(frames: list[pd.DataFrame | None]) -> pd.DataFrame:
+    """The rows of `frames` one after another (None and empty ones skipped), each column
+    joined by its kind; the frames share their columns (the loader's, with or without `time`)."""
+    given = [frame for frame in frames if frame is not None]
+    present = [frame for frame in given if len(frame)]
+    if not present:
+        return given[0].iloc[0:0] if given else empty_frame()
+    if len(present) == 1:
+        return present[0]
+    data: dict[str, object] = {}
+    for name in present[0].columns:
+        if name in CATEGORY_COLUMNS:
+            data[name] = union_categories([frame[name] for frame in present])
+        elif present[0][name].dtype == np.float64:  # the numbers: plain arrays, joined without pandas' overhead
+            data[name] = np.concatenate([frame[name].to_numpy() for frame in present])
+        else:
+            data[name] = pd.concat([frame[name] for frame in present], ignore_index=True)
+    return pd.DataFrame(data, copy=False)
+
+
+def union_categories(columns: list[pd.Series]) -> pd.Categorical:
+    """The categorical columns one after another, categories in order of first appearance.
+
+    The first column's categories start the union, so its codes are copied as they are (a
+    refresh's 1M old rows); only the others are recoded, each with one numpy take.
+    """
+    categories = pd.Index(columns[0].cat.categories, dtype=object)
+    recodes = []
+    for column in columns:
+        theirs = pd.Index(column.cat.categories, dtype=object)
+        recode = categories.get_indexer(theirs)
+        new = recode < 0
+        if new.any():
+            recode[new] = len(categories) + np.arange(int(new.sum()))
+            # object, never pandas' str: a lone surrogate is a valid category but not UTF-8
+            categories = pd.Index([*categories, *theirs[new]], dtype=object)
+        recodes.append(recode)
+    dtype = _code_dtype(len(categories))
+    codes = np.empty(sum(len(column) for column in columns), dtype=dtype)
+    at = 0
+    for column, recode in zip(columns, recodes):
+        theirs = column.cat.codes.to_numpy()
+        if np.array_equal(recode, np.arange(len(recode))):
+            codes[at : at + len(theirs)] = theirs  # same codes (and -1, missing, stays -1)
+        else:
+            codes[at : at + len(theirs)] = np.append(recode, -1).astype(dtype)[theirs]  # -1 reads the last entry
+        at += len(theirs)
+    return pd.Categorical.from_codes(codes, dtype=pd.CategoricalDtype(categories), validate=False)
+
+
+def _code_dtype(categories: int) -> np.dtype:
+    # pandas' own choice for this many categories, so from_codes keeps the array, not a copy
+    for dtype in (np.int8, np.int16, np.int32):
+        if categories < np.iinfo(dtype).max:
+            return np.dtype(dtype)
+    return np.dtype(np.int64)
+
+
+def empty_frame() -> pd.DataFrame:
+    """A frame of no records with the loaded columns' dtypes."""
+    data: dict[str, object] = {}
+    for name in COLUMNS:
+        if name == "time":
+            data[name] = pd.DatetimeIndex([], dtype="datetime64[ms, UTC]")
+        elif name in CATEGORY_COLUMNS:
+            data[name] = pd.Categorical([], categories=pd.Index([], dtype=object))
+        elif name in UNIQUE_STRING_FIELDS:
+            data[name] = pd.Series([], dtype=object)
+        else:
+            data[name] = np.empty(0)
+    return pd.DataFrame(data)
