@@ -12,7 +12,7 @@ from datetime import date, timedelta
 import pandas as pd
 import streamlit as st
 
-from relay_metrics.app import source
+from relay_metrics.app import auth, source
 from relay_metrics.app.source import LogChoice
 from relay_metrics.ingest.loader import LoadedLog
 from relay_metrics.ingest.sources import LogSourceError
@@ -127,6 +127,8 @@ def _rejected_link_values(link: dict[str, list[str]]) -> list[str]:
 
 def _log_controls():
     forced = st.button("Reload", help="Read the lines the relay appended since the last load.", width="stretch")
+    if not auth.uploads_on():  # off unless the operator turned it on (README, Security)
+        return forced, None
     with st.expander("Look at a copy of a log"):
         upload = st.file_uploader(
             "Upload relay-calls.ndjson (or .gz)",
