@@ -73,7 +73,19 @@ def server(tmp_path_factory) -> Iterator[Server]:
     env.pop("RELAY_METRICS_ALLOW_ANONYMOUS", None)
     with open(output, "wb") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.port", str(port), "--server.maxUploadSize", "200", "--browser.gatherUsageStats", "false"],
+            [
+                sys.executable,
+                "-m",
+                "streamlit",
+                "run",
+                "streamlit_app.py",
+                "--server.port",
+                str(port),
+                "--server.maxUploadSize",
+                "200",
+                "--browser.gatherUsageStats",
+                "false",
+            ],
             cwd=REPO,
             env=env,
             stdout=out,
