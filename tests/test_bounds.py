@@ -12,8 +12,8 @@ import pytest
 from relay_metrics import cli
 from relay_metrics.ingest import loader
 from relay_metrics.ingest.loader import LINE_TOO_LONG, MAX_LINE_BYTES, load_log, read_range
-from relay_metrics.ingest.sources import LogUnreadable
-from relay_metrics.ingest.upload import UploadTooBig, unpack_upload
+from relay_metrics.ingest.sources import LogSourceError, LogUnreadable
+from relay_metrics.ingest.upload import UploadAbandoned, UploadTooBig, load_upload_copy, unpack_upload
 from relay_metrics.output.textable import MAX_CELL_CHARS, render_tables
 
 from .conftest import lines_of, record
@@ -163,3 +163,33 @@ def test_an_upload_with_too_many_lines_is_refused(tmp_path):
         unpack_upload(data, True, tmp_path / "a.ndjson", max_lines=999)
     path = unpack_upload(data, True, tmp_path / "b.ndjson", max_lines=1000)
     assert load_log(path).report.records == 1000
+
+
+def test_an_upload_stops_parsing_when_its_session_leaves():
+    # About 16 MB: four blocks, so four progress steps before the end.
+    data = gzip.compress(lines_of(*[record(ts=n, error="x" * 90) for n in range(150_000)]), 1)
+    asked = []
+
+    def keep_going() -> bool:
+        asked.append(1)
+        return len(asked) < 3  # the browser disconnects after two steps
+
+    with pytest.raises(UploadAbandoned):
+        load_upload_copy(data, True, keep_going)
+    assert len(asked) == 3
+    # The lock was let go: the next copy parses.
+    assert load_upload_copy(data, True, lambda: True).report.records == 150_000
+
+
+def test_one_upload_is_parsed_at_a_time():
+    data = lines_of(record(ts=1))
+    inner: list = []
+
+    def keep_going() -> bool:
+        if not inner:  # while this copy parses, another arrives
+            with pytest.raises(LogSourceError, match="another copy is being read"):
+                load_upload_copy(data, False, lambda: True)
+            inner.append(1)
+        return True
+
+    assert load_upload_copy(data, False, keep_going).report.records == 1 and inner

@@ -23,9 +23,9 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 from relay_metrics.app import guard
 from relay_metrics.demo import default_end_ms, write_demo_log
 from relay_metrics.ingest.live import LiveLog
-from relay_metrics.ingest.loader import LoadedLog, load_log
-from relay_metrics.ingest.sources import DEFAULT_LOG, LOG_ENV, LogSourceError
-from relay_metrics.ingest.upload import unpack_upload
+from relay_metrics.ingest.loader import LoadedLog
+from relay_metrics.ingest.sources import DEFAULT_LOG, LOG_ENV
+from relay_metrics.ingest.upload import UploadAbandoned, load_upload_copy
 from relay_metrics.metrics.zones import MS_PER_DAY
 
 # Re-check the files at most this often; a filter change within it never reads them.
@@ -190,44 +190,28 @@ def load(
         bar.empty()
 
 
-class UploadAbandoned(Exception):
-    """The session that uploaded a copy went away (or asked for something else) mid-parse."""
-
-
-# One upload is parsed at a time per server: a second waits its turn on the page, not in memory.
-_UPLOAD_PARSING = threading.Lock()
-
-
 def load_upload(upload) -> tuple[LogChoice, LoadedLog]:
     """Parse an uploaded copy for this session only (kept in its session state), within the
-    bounds of ingest.upload; stops when the session disconnects.
+    bounds of ingest.upload; stops when the session's browser disconnects.
 
     Raises sources.LogSourceError (the copy is too big, corrupt, or another is being read)."""
     cache = st.session_state.setdefault("_upload_cache", {})
     if upload.file_id not in cache:
         cache.clear()  # the last copy's frame goes before the next one is read
-        if not _UPLOAD_PARSING.acquire(blocking=False):
-            raise LogSourceError("another copy is being read on this server; try again in a moment")
-        try:
-            cache[upload.file_id] = _parse_upload(upload)
-        finally:
-            _UPLOAD_PARSING.release()
+        cache[upload.file_id] = _parse_upload(upload)
     return LogChoice(("uploaded copy",), "an uploaded copy", is_upload=True), cache[upload.file_id]
 
 
 def _parse_upload(upload) -> LoadedLog:
     ctx = get_script_run_ctx()
     bar = st.progress(0.0, text="Reading the copy…")
-
-    def progress(done: float) -> None:
-        if ctx is not None and not guard.connected(ctx.session_id):
-            raise UploadAbandoned()
-        bar.progress(min(done, 1.0), text=f"Reading the copy… {done:.0%}")
-
     try:
-        with tempfile.TemporaryDirectory() as folder:
-            path = unpack_upload(upload.getvalue(), upload.name.endswith(".gz"), Path(folder) / "upload.ndjson")
-            return load_log(path, progress=progress)
+        return load_upload_copy(
+            upload.getvalue(),
+            upload.name.endswith(".gz"),
+            keep_going=lambda: ctx is None or guard.connected(ctx.session_id),
+            progress=lambda done: bar.progress(min(done, 1.0), text=f"Reading the copy… {done:.0%}"),
+        )
     except UploadAbandoned:
         st.stop()
     finally:

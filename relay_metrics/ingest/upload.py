@@ -7,9 +7,13 @@ is ever held or parsed.
 
 from __future__ import annotations
 
+import tempfile
+import threading
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 
+from relay_metrics.ingest.loader import LoadedLog, Progress, load_log
 from relay_metrics.ingest.sources import LogSourceError
 
 MAX_BYTES = 256 << 20  # decompressed
@@ -69,3 +73,35 @@ def _pieces(data: bytes, compressed: bool):
             break
     if not decoder.eof:
         raise LogSourceError("the uploaded .gz ends early (truncated?)")
+
+
+class UploadAbandoned(Exception):
+    """Whoever uploaded the copy went away mid-parse."""
+
+
+# One upload is parsed at a time per process: a second is told to wait, and holds nothing meanwhile.
+_PARSING = threading.Lock()
+
+
+def load_upload_copy(
+    data: bytes, compressed: bool, keep_going: Callable[[], bool], progress: Progress | None = None
+) -> LoadedLog:
+    """The copy unpacked (within bounds) to a private folder, parsed, and the folder removed.
+
+    Raises UploadTooBig, LogSourceError (corrupt, or another copy is being parsed) and
+    UploadAbandoned as soon as keep_going() says no (checked at every progress step)."""
+    if not _PARSING.acquire(blocking=False):
+        raise LogSourceError("another copy is being read on this server; try again in a moment")
+
+    def step(done: float) -> None:
+        if not keep_going():
+            raise UploadAbandoned()
+        if progress:
+            progress(done)
+
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            path = unpack_upload(data, compressed, Path(folder) / "upload.ndjson")
+            return load_log(path, progress=step)
+    finally:
+        _PARSING.release()
