@@ -55,37 +55,19 @@ class Server:
         raise AssertionError("no VmRSS")
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory) -> Iterator[Server]:
-    """A password-protected app with uploads turned ON and 200 MB allowed: the gate alone
-    must keep a client that never logged in from uploading."""
-    tmp = tmp_path_factory.mktemp("attacker")
+def run_server(tmp: Path, extra_env: dict[str, str], *args: str) -> Iterator[Server]:
+    """The app on a small demo log, on a free loopback port, for a fixture's lifetime."""
     log = tmp / "relay-calls.ndjson"
     write_demo_log(log, rows=2_000, days=5, seed=3)
     port = free_port()
-    output = tmp / "server.log"
-    env = {
-        **os.environ,
-        "RELAY_METRICS_LOG": str(log),
-        "RELAY_METRICS_PASSWORD": "correct horse battery staple",
-        "RELAY_METRICS_UPLOADS": "1",
-    }
-    env.pop("RELAY_METRICS_ALLOW_ANONYMOUS", None)
+    output = tmp / f"server-{port}.log"
+    env = {**os.environ, "RELAY_METRICS_LOG": str(log), **extra_env}
+    for name in ("RELAY_METRICS_ALLOW_ANONYMOUS", "RELAY_METRICS_PASSWORD", "RELAY_METRICS_UPLOADS"):
+        if name not in extra_env:
+            env.pop(name, None)
     with open(output, "wb") as out:
         process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "streamlit",
-                "run",
-                "streamlit_app.py",
-                "--server.port",
-                str(port),
-                "--server.maxUploadSize",
-                "200",
-                "--browser.gatherUsageStats",
-                "false",
-            ],
+            [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.port", str(port), *args],
             cwd=REPO,
             env=env,
             stdout=out,
@@ -111,12 +93,29 @@ def server(tmp_path_factory) -> Iterator[Server]:
         process.kill()
 
 
-def open_session(server: Server, host: str = "localhost") -> tuple[ClientConnection, str, bytes]:
-    """Connect as the frontend does and ask for a run; returns the socket, the session id and
-    every byte the server sent until the run finished."""
+@pytest.fixture(scope="module")
+def server(tmp_path_factory) -> Iterator[Server]:
+    """A password-protected app with uploads turned ON and 200 MB allowed: the gate alone
+    must keep a client that never logged in from uploading."""
+    yield from run_server(
+        tmp_path_factory.mktemp("attacker"),
+        {"RELAY_METRICS_PASSWORD": "correct horse battery staple", "RELAY_METRICS_UPLOADS": "1"},
+        "--server.maxUploadSize",
+        "200",
+        "--browser.gatherUsageStats",
+        "false",
+    )
+
+
+def open_session(
+    server: Server, host: str = "localhost", port: int | None = None
+) -> tuple[ClientConnection, str, bytes]:
+    """Connect as the frontend does (to `port`, default the server's) and ask for a run;
+    returns the socket, the session id and every byte the server sent until the run finished."""
+    port = port or server.port
     # Connected to 127.0.0.1 whatever the name: the Host header is the name's, as after DNS rebinding.
-    sock = socket.create_connection(("127.0.0.1", server.port))
-    ws = connect(f"ws://{host}:{server.port}/_stcore/stream", sock=sock, subprotocols=["streamlit"], max_size=None)
+    sock = socket.create_connection(("127.0.0.1", port))
+    ws = connect(f"ws://{host}:{port}/_stcore/stream", sock=sock, subprotocols=["streamlit"], max_size=None)
     rerun = BackMsg()
     rerun.rerun_script.query_string = ""
     rerun.rerun_script.page_script_hash = ""
