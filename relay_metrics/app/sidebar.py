@@ -281,7 +281,7 @@ def _filter_widget(frame: pd.DataFrame, log_key: tuple, key: str, field: str) ->
         sorted({*options.listed, *chosen_before}),
         key=key,
         bind="query-params",
-        placeholder="All" if not hidden else f"All (top {len(options.listed)} by cost listed; type a name)",
+        placeholder="All" if not hidden else f"All (top {len(options.listed)} listed)",
         format_func=visible,
         accept_new_options=bool(hidden),
         help=None
