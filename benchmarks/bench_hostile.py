@@ -60,6 +60,7 @@ def main() -> None:
     parser.add_argument("--tiers", type=int, default=10_000)
     parser.add_argument("--installs", type=int, default=100_000)
     parser.add_argument("--surrogate", action="store_true")
+    parser.add_argument("--skip", action="append", default=[], help="a page file to leave out (repeatable)")
     args = parser.parse_args()
     from streamlit.testing.v1 import AppTest
 
@@ -71,7 +72,7 @@ def main() -> None:
         print(f"| page ({args.rows:,} rows, {args.tiers:,} tiers, {args.installs:,} installs) | seconds | error |")
         print("|---|---:|---|")
         at = AppTest.from_file(str(REPO / "streamlit_app.py"), default_timeout=600).run()  # reads the log once
-        for page in PAGES:
+        for page in [p for p in PAGES if p not in args.skip]:
             started = time.perf_counter()
             at.switch_page(page).run()
             seconds = time.perf_counter() - started

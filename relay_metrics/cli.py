@@ -110,8 +110,10 @@ def _bounded_int(low: int, high: int):
             value = int(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-        if not low <= value <= high:
-            raise argparse.ArgumentTypeError(f"must be from {low:,} to {high:,}: {text!r}")
+        if value < low:
+            raise argparse.ArgumentTypeError(f"must be at least {low:,}: {text!r}")
+        if value > high:
+            raise argparse.ArgumentTypeError(f"must be at most {high:,}: {text!r}")
         return value
 
     return parse
