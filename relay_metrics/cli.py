@@ -81,10 +81,14 @@ def build_parser() -> argparse.ArgumentParser:
     growth.set_defaults(run=run_growth)
 
     demo = commands.add_parser("demo", help="write a realistic, deterministic demo log")
-    demo.add_argument("--rows", type=_positive_int, default=100_000, help="records to write (default 100000)")
-    demo.add_argument("--days", type=_positive_int, default=30, help="days the log spans (default 30)")
-    demo.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
-    demo.add_argument("--end-ms", type=int, default=None, help="newest ts (default: this hour)")
+    demo.add_argument(
+        "--rows", type=_bounded_int(1, MAX_DEMO_ROWS), default=100_000, help="records to write (default 100000)"
+    )
+    demo.add_argument("--days", type=_bounded_int(1, MAX_DEMO_DAYS), default=30, help="days the log spans (default 30)")
+    demo.add_argument("--seed", type=_bounded_int(0, 2**32 - 1), default=1, help="random seed (default 1)")
+    demo.add_argument(
+        "--end-ms", type=_bounded_int(0, int(MAX_ABS_TS_MS)), default=None, help="newest ts (default: this hour)"
+    )
     demo.add_argument("--out", required=True, help="file to write; refuses to replace one unless --force")
     demo.add_argument("--force", action="store_true", help="replace --out if it exists")
     demo.set_defaults(run=run_demo)
@@ -116,14 +120,26 @@ def _add_log_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", choices=("table", "json"), default="table", help="output (default table)")
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be at least 1: {text!r}")
-    return value
+# JavaScript's Date range, as ingest.schema has it (not imported: it loads pyarrow).
+MAX_ABS_TS_MS = 8_640_000_000_000_000
+# Bounds of the demo's options: past them the work (or the file) is beyond any use.
+MAX_DEMO_ROWS = 100_000_000
+MAX_DEMO_DAYS = 3_650
+
+
+def _bounded_int(low: int, high: int):
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"must be at least {low:,}: {text!r}")
+        if value > high:
+            raise argparse.ArgumentTypeError(f"must be at most {high:,}: {text!r}")
+        return value
+
+    return parse
 
 
 def log_source(args: argparse.Namespace) -> list[str]:
@@ -133,7 +149,11 @@ def log_source(args: argparse.Namespace) -> list[str]:
 def window_of(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Window:
     if args.all and args.since is not None:
         parser.error("--all reads the whole log: leave out --since")
-    return resolve_window(args.since, args.until, args.all)
+    window = resolve_window(args.since, args.until, args.all)
+    for option, value in (("--since", window.since_ms), ("--until", window.until_ms)):
+        if value is not None and not abs(value) <= MAX_ABS_TS_MS:
+            parser.error(f"{option} is outside JavaScript's date range (at most {MAX_ABS_TS_MS:,} ms from 1970)")
+    return window
 
 
 def read_log(args: argparse.Namespace, window: Window):

@@ -7,7 +7,19 @@ import streamlit as st
 from streamlit import config
 from streamlit.testing.v1 import AppTest
 
-from relay_metrics.app.access import delay_before_try, email_allowed, is_loopback, password_matches
+from relay_metrics.app.access import (
+    FREE_TRIES,
+    GLOBAL_FAILURES,
+    GLOBAL_WINDOW_S,
+    MAX_CLIENTS,
+    Throttle,
+    client_key,
+    delay_before_try,
+    email_allowed,
+    is_loopback,
+    is_proxied,
+    password_matches,
+)
 from tests.helpers import REPO, page_files, record
 
 PAGES = page_files()
@@ -119,22 +131,106 @@ def test_password_gate_shows_nothing_before_the_password(log, page):
     assert "Overview" not in shown_text(at) and "secret-install" not in shown_text(at)
 
 
-def test_right_password_opens_wrong_one_does_not(log, monkeypatch):
-    slept = []
-    monkeypatch.setattr("relay_metrics.app.auth._pause", slept.append)
+@pytest.fixture
+def clock(monkeypatch):
+    """The gate's clock, moved by hand; and a throttle of its own for each test."""
+    now = [1000.0]
+    monkeypatch.setattr("relay_metrics.app.auth._now", lambda: now[0])
+    monkeypatch.setattr("relay_metrics.app.auth.THROTTLE", Throttle())
+    return now
+
+
+def test_right_password_opens_wrong_one_does_not(log, monkeypatch, clock, capsys):
     monkeypatch.setenv("RELAY_METRICS_PASSWORD", "hunter2")
     at = AppTest.from_file(APP, default_timeout=60).run()
-    for _ in range(4):
+    for _ in range(3):
         at.text_input[0].input("guess")
         at.button[0].click().run()
         assert "Wrong password." in [e.value for e in at.error]
         assert not at.metric
-    assert slept == [0, 0, 0, 1]  # the fourth wrong try in a row waited
+    assert capsys.readouterr().err.count("wrong password from local") == 3  # logged for the operator
+    # The fourth try in a row comes too soon: refused without being checked, even if right.
+    at.text_input[0].input("hunter2")
+    at.button[0].click().run()
+    assert "Too many wrong passwords. Try again in 1 s." in [e.value for e in at.error] and not at.metric
+    clock[0] += 1.0
     at.text_input[0].input("hunter2")
     at.button[0].click().run()
     assert not at.exception
     assert [t.value for t in at.title] == ["Overview"] and at.metric
     assert at.text_input == [] or at.text_input[0].value == ""  # the field is cleared
+
+
+def test_a_new_session_does_not_reset_the_throttle(log, monkeypatch, clock):
+    monkeypatch.setenv("RELAY_METRICS_PASSWORD", "hunter2")
+    for _ in range(3):  # three sessions, one guess each, as the attacker did
+        at = AppTest.from_file(APP, default_timeout=60).run()
+        at.text_input[0].input("guess")
+        at.button[0].click().run()
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at.text_input[0].input("hunter2")
+    at.button[0].click().run()
+    assert not at.metric and any("Too many wrong passwords" in e.value for e in at.error)
+
+
+def test_throttle_per_address_and_for_everyone():
+    throttle = Throttle()
+    for _ in range(FREE_TRIES):
+        assert throttle.wait_s("198.51.100.1", 0.0) == 0
+        throttle.failed("198.51.100.1", 0.0)
+    assert throttle.wait_s("198.51.100.1", 0.0) == 1.0
+    assert throttle.wait_s("198.51.100.2", 0.0) == 0  # another address is not slowed down
+    throttle.failed("198.51.100.1", 1.0)
+    assert throttle.wait_s("198.51.100.1", 1.0) == 2.0  # and it doubles
+    throttle.succeeded("198.51.100.1")
+    assert throttle.wait_s("198.51.100.1", 1.0) == 0
+    # Many addresses, one guess each: the global bound stops them all for a while.
+    for n in range(GLOBAL_FAILURES):
+        throttle.failed(f"203.0.113.{n}", 10.0)
+    assert throttle.wait_s("192.0.2.99", 10.0) == GLOBAL_WINDOW_S
+    assert throttle.wait_s("192.0.2.99", 10.0 + GLOBAL_WINDOW_S) == 0
+
+
+def test_throttle_memory_is_bounded():
+    throttle = Throttle()
+    for n in range(MAX_CLIENTS + 500):
+        throttle.failed(f"10.{n >> 16 & 255}.{n >> 8 & 255}.{n & 255}", float(n))
+    assert len(throttle._clients) == MAX_CLIENTS and len(throttle._recent) == GLOBAL_FAILURES
+
+
+@pytest.mark.parametrize(
+    ("address", "key"),
+    [
+        (None, "local"),
+        ("203.0.113.7", "203.0.113.7"),
+        ("2001:db8:1:2:3:4:5:6", "2001:db8:1:2::/64"),
+        ("2001:db8:1:2:ffff::1", "2001:db8:1:2::/64"),  # one host owns its /64
+        ("::ffff:203.0.113.7", "203.0.113.7"),
+    ],
+)
+def test_client_key(address, key):
+    assert client_key(address) == key
+
+
+@pytest.mark.parametrize(
+    ("headers", "proxied"),
+    [
+        ({}, False),
+        ({"Host": "localhost"}, False),
+        ({"X-Forwarded-For": "203.0.113.7"}, True),
+        ({"forwarded": "for=x"}, True),
+        ({"X-Real-IP": "1.2.3.4"}, True),
+    ],
+)
+def test_is_proxied(headers, proxied):
+    assert is_proxied(headers) is proxied
+
+
+def test_loopback_behind_a_same_host_proxy_is_not_anonymous(log, monkeypatch):
+    # A proxy on this machine connects from loopback for everyone; its headers give it away.
+    monkeypatch.setattr("relay_metrics.app.auth.is_proxied", lambda headers: True)
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert not at.exception and not at.metric and "through a proxy" in at.error[0].value
 
 
 @pytest.fixture

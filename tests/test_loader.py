@@ -204,7 +204,7 @@ def test_unreadable_file(write_log, monkeypatch):
         def denied(*args, **kwargs):
             raise PermissionError(13, "Permission denied")
 
-        monkeypatch.setattr(sources, "open", denied, raising=False)
+        monkeypatch.setattr(sources, "_open_fd", denied)
     else:
         path.chmod(0)
     with pytest.raises(LogUnreadable, match=r"(?i)permission denied"):

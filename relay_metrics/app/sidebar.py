@@ -9,10 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
-from relay_metrics.app import source
+from relay_metrics.app import auth, source
 from relay_metrics.app.source import LogChoice
 from relay_metrics.ingest.loader import LoadedLog
 from relay_metrics.ingest.sources import LogSourceError
@@ -130,6 +131,8 @@ def _rejected_link_values(link: dict[str, list[str]]) -> list[str]:
 
 def _log_controls():
     forced = st.button("Reload", help="Read the lines the relay appended since the last load.", width="stretch")
+    if not auth.uploads_on():  # off unless the operator turned it on (README, Security)
+        return forced, None
     with st.expander("Look at a copy of a log"):
         upload = st.file_uploader(
             "Upload relay-calls.ndjson (or .gz)",
@@ -244,19 +247,50 @@ def _apply_preset(anchor: date, first: date) -> None:
     st.session_state["preset"] = None  # a preset is an action, not a state to keep
 
 
+# Any client of the relay can invent a tier (or model...): a filter lists at most this many
+# values, those with the most cost; any other is found by typing its exact name.
+MAX_LISTED = 50
+
+
+@dataclass(frozen=True)
+class _Options:
+    listed: tuple[str, ...]  # the top MAX_LISTED by cost (then calls), alphabetical
+    known: frozenset[str]  # every value the log holds
+
+
 @st.cache_resource(max_entries=16, ttl=3600, show_spinner=False)
-def _options(log_key: tuple, field: str, _frame: pd.DataFrame) -> list[str]:
+def _options(log_key: tuple, field: str, _frame: pd.DataFrame) -> _Options:
     # The same for every rerun over one log: counted once, not on every filter change.
     groups = group_by(_frame[field])
-    return sorted(label for label, n in zip(groups.labels, groups.count()) if n)
+    calls = groups.count()
+    cost = np.nan_to_num(groups.total(_frame["cost_usd"].to_numpy()))
+    present = [code for code in range(len(groups.labels)) if calls[code]]
+    top = sorted(present, key=lambda code: (-cost[code], -calls[code]))[:MAX_LISTED]
+    return _Options(
+        tuple(sorted(groups.labels[code] for code in top)), frozenset(groups.labels[code] for code in present)
+    )
 
 
 def _filter_widget(frame: pd.DataFrame, log_key: tuple, key: str, field: str) -> tuple[str, ...] | None:
     options = _options(log_key, field, frame)
-    if key in st.session_state:  # a value kept from another log or page must be an option
-        st.session_state[key] = [v for v in st.session_state[key] if v in options]
+    if key in st.session_state:  # a value kept from another log or page (or typed) must be in this log
+        st.session_state[key] = [v for v in st.session_state[key] if v in options.known]
+    # Values picked before (or in a link, on the first run) stay options, listed or not.
+    picked = st.session_state[key] if key in st.session_state else st.query_params.get_all(key)
+    chosen_before = [v for v in picked or [] if v in options.known and v not in options.listed]
+    hidden = len(options.known) - len(options.listed)
     # format_func: a label may hold a lone surrogate, which can't travel to the browser as is.
     chosen = st.multiselect(
-        FILTER_LABELS[key], options, key=key, bind="query-params", placeholder="All", format_func=visible
+        FILTER_LABELS[key],
+        sorted({*options.listed, *chosen_before}),
+        key=key,
+        bind="query-params",
+        placeholder="All" if not hidden else f"All (top {len(options.listed)} listed)",
+        format_func=visible,
+        accept_new_options=bool(hidden),
+        help=None
+        if not hidden
+        else f"{len(options.known):,} values in this log; the {len(options.listed)} with the most cost are "
+        "listed. Type another's exact name to pick it.",
     )
-    return tuple(chosen) or None
+    return tuple(v for v in chosen if v in options.known) or None

@@ -2,7 +2,7 @@
 
 The server decides the path (`-- --log PATH`, `$RELAY_METRICS_LOG`, the relay's default
 path, else built-in demo data); the browser never names a server path. It can only upload
-a copy, which is parsed for that session alone.
+a copy (when the operator allows it), which is parsed for that session alone.
 """
 
 from __future__ import annotations
@@ -18,11 +18,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
+from relay_metrics.app import guard
 from relay_metrics.demo import default_end_ms, write_demo_log
 from relay_metrics.ingest.live import LiveLog
-from relay_metrics.ingest.loader import LoadedLog, load_log
+from relay_metrics.ingest.loader import LoadedLog
 from relay_metrics.ingest.sources import DEFAULT_LOG, LOG_ENV
+from relay_metrics.ingest.upload import UploadAbandoned, load_upload_copy
 from relay_metrics.metrics.zones import MS_PER_DAY
 
 # Re-check the files at most this often; a filter change within it never reads them.
@@ -35,6 +38,7 @@ UPLOAD_TYPES = ["ndjson", "gz", "jsonl", "log"]
 class LogChoice:
     paths: tuple[str, ...]
     is_demo: bool = False
+    is_upload: bool = False  # parsed for one session; there is no file to read further back
 
 
 def app_arguments(argv: list[str] | None = None) -> argparse.Namespace:
@@ -186,13 +190,28 @@ def load(
 
 
 def load_upload(upload) -> tuple[LogChoice, LoadedLog]:
-    """Parse an uploaded copy for this session only (kept in its session state)."""
+    """Parse an uploaded copy for this session only (kept in its session state), within the
+    bounds of ingest.upload; stops when the session's browser disconnects.
+
+    Raises sources.LogSourceError (the copy is too big, corrupt, or another is being read)."""
     cache = st.session_state.setdefault("_upload_cache", {})
     if upload.file_id not in cache:
-        cache.clear()
-        suffix = ".ndjson.gz" if upload.name.endswith(".gz") else ".ndjson"
-        with tempfile.TemporaryDirectory() as folder:
-            path = Path(folder) / f"upload{suffix}"
-            path.write_bytes(upload.getvalue())
-            cache[upload.file_id] = load_log(path)
-    return LogChoice(("uploaded copy",)), cache[upload.file_id]
+        cache.clear()  # the last copy's frame goes before the next one is read
+        cache[upload.file_id] = _parse_upload(upload)
+    return LogChoice(("uploaded copy",), is_upload=True), cache[upload.file_id]
+
+
+def _parse_upload(upload) -> LoadedLog:
+    ctx = get_script_run_ctx()
+    bar = st.progress(0.0, text="Reading the copy…")
+    try:
+        return load_upload_copy(
+            upload.getvalue(),
+            upload.name.endswith(".gz"),
+            keep_going=lambda: ctx is None or guard.connected(ctx.session_id),
+            progress=lambda done: bar.progress(min(done, 1.0), text=f"Reading the copy… {done:.0%}"),
+        )
+    except UploadAbandoned:
+        st.stop()
+    finally:
+        bar.empty()

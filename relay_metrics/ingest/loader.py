@@ -22,7 +22,7 @@ import os
 import threading
 from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,9 +53,14 @@ from relay_metrics.ingest.schema import (
     STRING_FIELDS,
     UNIQUE_STRING_FIELDS,
 )
-from relay_metrics.ingest.sources import LogSource, TruncatedFile, read_chunks, resolve_files
+from relay_metrics.ingest.sources import LogSource, TruncatedFile, read_chunks, resolve_files, skipped_links
 
 CHUNK_BYTES = 4 << 20
+# A line longer than this is rejected as LINE_TOO_LONG while it is read, never held whole
+# (a file without a newline, /dev/zero-like, would otherwise grow one line without bound).
+# Real records are about a kilobyte; no line of a chunk can be longer than a chunk.
+MAX_LINE_BYTES = CHUNK_BYTES
+LINE_TOO_LONG = "line too long"
 # Below this size a block that pyarrow can't take whole is parsed line by line.
 EXACT_BELOW_BYTES = 64 << 10
 SPLIT_WAYS = 8
@@ -97,9 +102,12 @@ def load_log(
     Raises sources.LogSourceError when the log can't be read at all.
     """
     files = resolve_files(source)
+    links = skipped_links(source)
     window = (-math.inf if since_ms is None else since_ms, math.inf if until_ms is None else until_ms)
     if window == (-math.inf, math.inf) or disorder_bound_ms == math.inf:
-        return _read_files(files, window, _whole(files), [], progress)[0]
+        loaded, _ = _read_files(files, window, _whole(files), [], progress)
+        loaded.report.warnings.extend(links)
+        return loaded
     plan = plan_window(files, window, disorder_bound_ms)
     loaded, order = _read_files(files, window, plan.spans, plan.witnesses, progress)
     read = plan.window_read
@@ -109,6 +117,7 @@ def load_log(
         loaded, _ = _read_files(files, window, _whole(files), [], progress)
         loaded.report.warnings.append(broken)
     loaded.report.window_read = read
+    loaded.report.warnings.extend(links)
     return loaded
 
 
@@ -202,6 +211,20 @@ def read_rest(path: Path, rest: bytes, line_no: int | None) -> tuple[pd.DataFram
 
 
 @dataclass(frozen=True)
+class _TooLong:
+    """A line past MAX_LINE_BYTES: its first bytes (for the sample) and where it starts."""
+
+    head: bytes
+    offset: int
+
+
+def _done(value) -> Future:
+    future: Future = Future()
+    future.set_result(value)
+    return future
+
+
+@dataclass(frozen=True)
 class _Parsed:
     """A block pyarrow parsed exactly: its records (compacted) and how its lines were counted."""
 
@@ -248,7 +271,10 @@ class _FileReader:
         """
         in_flight: deque = deque()
         for data, start, end, share in self._blocks():
-            in_flight.append((self.pool.submit(_fast_parse, data, start, end), data, start, end, share))
+            if isinstance(data, _TooLong):
+                in_flight.append((_done(data), data, start, end, share))
+            else:
+                in_flight.append((self.pool.submit(_fast_parse, data, start, end), data, start, end, share))
             if len(in_flight) > WORKERS:  # bounds how many blocks are held in memory at once
                 future, data, start, end, share = in_flight.popleft()
                 self.next_line += self._settle(future.result(), data, start, end, self.next_line)
@@ -263,10 +289,12 @@ class _FileReader:
     def _line(self, number: int) -> int | None:
         return number if self.numbered else None
 
-    def _blocks(self) -> Iterator[tuple[bytes, int, int, float]]:
+    def _blocks(self) -> Iterator[tuple[bytes | _TooLong, int, int, float]]:
         """Runs of whole lines: (data, start, end, share of the file read); the unterminated
-        rest of the file is left in self.carry."""
+        rest of the file is left in self.carry. A line longer than MAX_LINE_BYTES comes as a
+        _TooLong, its head only: the rest is skipped as it is read, never held."""
         carry = b""
+        too_long: _TooLong | None = None  # the line being skipped, when one is
         span = max((self.stop if self.stop is not None else self.path.stat().st_size) - self.start, 1)
         position = self.start  # in the file's (decompressed) bytes
         try:
@@ -275,26 +303,55 @@ class _FileReader:
                 share = min((read_to - self.start) / span, 1.0)
                 position += len(chunk)
                 start = len(_BOM) if number == 0 and self.start == 0 and chunk.startswith(_BOM) else 0
-                if carry:  # complete the line the last chunk ended in
+                if too_long is not None:  # skip to the end of the line being skipped
                     newline = chunk.find(b"\n", start)
                     if newline < 0:
+                        continue
+                    yield too_long, 0, 0, share
+                    start, too_long = newline + 1, None
+                elif carry:  # complete the line the last chunk ended in
+                    newline = chunk.find(b"\n", start)
+                    if len(carry) + (len(chunk) - start if newline < 0 else newline - start) > MAX_LINE_BYTES:
+                        too_long = _TooLong(carry[: rpt.SAMPLE_CHARS * 4], position - len(chunk) - len(carry))
+                        carry = b""
+                        if newline < 0:
+                            continue
+                        yield too_long, 0, 0, share
+                        start, too_long = newline + 1, None
+                    elif newline < 0:
                         carry += chunk[start:]
                         continue
-                    head = carry + chunk[start : newline + 1]
-                    yield head, 0, len(head), share
-                    start, carry = newline + 1, b""
+                    else:
+                        head = carry + chunk[start : newline + 1]
+                        yield head, 0, len(head), share
+                        start, carry = newline + 1, b""
                 cut = chunk.rfind(b"\n", start) + 1
                 if cut > start:
                     yield chunk, start, cut, share
                 carry = chunk[max(cut, start) :]
+                if len(carry) > MAX_LINE_BYTES:
+                    too_long = _TooLong(carry[: rpt.SAMPLE_CHARS * 4], position - len(carry))
+                    carry = b""
         except TruncatedFile as exc:
             self.report.warnings.append(str(exc))
+        if too_long is not None:
+            # Unterminated and already too long: a full read rejects it; a refresh (which
+            # parses the rest itself) starts there again next time, holding no more than now.
+            if self.parse_rest:
+                yield too_long, 0, 0, 1.0
+                carry = b""
+            else:
+                carry, position = too_long.head, too_long.offset + len(too_long.head)
         self.carry = carry
         self.end = position - len(carry)
 
     def _settle(self, parsed: _Parsed | np.ndarray | None, data: bytes, start: int, end: int, first_line: int) -> int:
         """Keep the fast parse of data[start:end], or narrow down where it failed; return the
         block's line count."""
+        if isinstance(parsed, _TooLong):
+            self.report.lines += 1
+            self.report.reject(self.name, self._line(first_line), LINE_TOO_LONG, parsed.head)
+            return 1
         if isinstance(parsed, _Parsed):
             report = self.report
             report.lines += parsed.lines

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 import zlib
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -50,6 +51,29 @@ def resolve_files(source: LogSource) -> list[Path]:
     return files
 
 
+def skipped_links(source: LogSource) -> list[str]:
+    """Notes for the report: symbolic links in a log directory, which are never followed (a
+    link named there could point at any file), and links given by name, which are."""
+    if isinstance(source, (str, os.PathLike)):
+        source = [source]
+    notes = []
+    for item in source:
+        path = Path(item)
+        if path.is_dir():
+            try:
+                names = sorted(os.listdir(path))
+            except OSError:
+                continue
+            for name in names:
+                if (name == LOG_NAME or _ROTATED.fullmatch(name)) and (path / name).is_symlink():
+                    notes.append(
+                        f"{path / name} is a symbolic link: not read (links in a log directory are not followed)"
+                    )
+        elif path.is_symlink():
+            notes.append(f"{path} is a symbolic link, read because it was named: it points to {os.path.realpath(path)}")
+    return notes
+
+
 def _directory_files(directory: Path) -> list[Path]:
     rotated: dict[int, Path] = {}
     try:
@@ -58,7 +82,7 @@ def _directory_files(directory: Path) -> list[Path]:
         raise LogUnreadable(f"cannot list {directory}: {exc.strerror or exc}") from None
     for name in names:
         match = _ROTATED.fullmatch(name)
-        if not match:
+        if not match or (directory / name).is_symlink():  # see skipped_links
             continue
         number = int(match.group(1))
         # While the operator gzips `.N`, both `.N` and a partial `.N.gz` exist: the plain one wins.
@@ -66,7 +90,7 @@ def _directory_files(directory: Path) -> list[Path]:
             rotated[number] = directory / name
     files = [rotated[n] for n in sorted(rotated, reverse=True)]
     current = directory / LOG_NAME
-    if current.is_file():
+    if current.is_file() and not current.is_symlink():
         files.append(current)
     if not files:
         raise LogNotFound(f"no {LOG_NAME} (or rotated {LOG_NAME}.N) in directory {directory}")
@@ -76,17 +100,29 @@ def _directory_files(directory: Path) -> list[Path]:
 def _checked_file(path: Path) -> Path:
     if not path.exists():
         raise LogNotFound(f"log file not found: {path}")
+    if not stat.S_ISREG(path.stat().st_mode):
+        # A FIFO would block the read forever, a device (/dev/zero) never end.
+        raise LogUnreadable(f"not a regular file: {path}")
     if not os.access(path, os.R_OK):
         raise LogUnreadable(f"log file not readable (permission denied): {path}")
     return path
 
 
+_open_fd = os.open
+
+
 def open_log(path: Path) -> BinaryIO:
-    """The file opened read-only for bytes; raises LogUnreadable."""
+    """The file opened read-only for bytes; raises LogUnreadable, also when it is not a
+    regular file (checked on the open file: a path swapped for a FIFO can't hang us)."""
     try:
-        return open(path, "rb")
+        fd = _open_fd(path, os.O_RDONLY | os.O_NONBLOCK)  # opening a FIFO blocks without O_NONBLOCK
     except OSError as exc:
         raise LogUnreadable(f"cannot open {path}: {exc.strerror or exc}") from None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise LogUnreadable(f"not a regular file: {path}")
+    os.set_blocking(fd, True)
+    return os.fdopen(fd, "rb")
 
 
 def is_compressed(path: Path) -> bool:

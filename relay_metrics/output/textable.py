@@ -49,7 +49,15 @@ def _cell(value) -> str:
         return f"{value:,}"
     if isinstance(value, (list, dict)):
         return str(len(value)) + (" items" if isinstance(value, list) else " keys")
-    return printable(str(value))
+    return shortened(printable(str(value)))
+
+
+MAX_CELL_CHARS = 80  # a 100,000-character tier must not pad every row of its column
+
+
+def shortened(text: str, limit: int = MAX_CELL_CHARS) -> str:
+    """The text, cut to `limit` characters with an ellipsis when longer."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def printable(text: str) -> str:
