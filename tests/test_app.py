@@ -20,12 +20,12 @@ from .conftest import REPO, lines_of, record
 
 APP = str(REPO / "streamlit_app.py")
 PAGES = [
-    "pages/1_Profitability.py",
-    "pages/2_Tiers.py",
-    "pages/3_Models.py",
-    "pages/4_Installs.py",
-    "pages/5_Traffic.py",
-    "pages/6_Data_quality.py",
+    "views/1_Profitability.py",
+    "views/2_Tiers.py",
+    "views/3_Models.py",
+    "views/4_Installs.py",
+    "views/5_Traffic.py",
+    "views/6_Data_quality.py",
 ]
 TIMEOUT = 60
 
@@ -114,13 +114,13 @@ def test_switching_pages_keeps_the_filters(demo_log, monkeypatch):
     at = app(demo_log, monkeypatch).run()
     at.sidebar.multiselect(key="tiers").set_value(["max"]).run()
     at.sidebar.selectbox(key="tz").set_value("America/New_York").run()
-    at.switch_page("pages/2_Tiers.py").run()
+    at.switch_page("views/2_Tiers.py").run()
     assert not at.exception
     assert at.sidebar.multiselect(key="tiers").value == ["max"]
     assert at.sidebar.selectbox(key="tz").value == "America/New_York"
     tiers = at.dataframe[0].value
     assert list(tiers["tier"]) == ["max"]
-    at.switch_page("pages/0_Overview.py").run()
+    at.switch_page("views/0_Overview.py").run()
     assert at.sidebar.multiselect(key="tiers").value == ["max"]
 
 
@@ -167,7 +167,7 @@ def test_data_quality_page_shows_rejections_of_a_malformed_log(monkeypatch, tmp_
     log = tmp_path / "relay-calls.ndjson"
     log.write_bytes(b'not json\n[1,2]\n{"ts":1,"cost_usd":"x"}\n{"ts":2')
     at = app(log, monkeypatch).run()
-    at.switch_page("pages/6_Data_quality.py").run()
+    at.switch_page("views/6_Data_quality.py").run()
     assert not at.exception
     assert metric(at, "Rejected") == "2" and metric(at, "Pending") == "1" and metric(at, "Records") == "1"
     reasons = at.dataframe[0].value
@@ -202,16 +202,16 @@ def margin_total(at: AppTest) -> str:
 
 def test_profitability_page_and_what_if_prices(demo_log, monkeypatch):
     at = app(demo_log, monkeypatch).run()
-    at.switch_page("pages/1_Profitability.py").run()
+    at.switch_page("views/1_Profitability.py").run()
     assert not at.exception
     before = margin_total(at)
     at.number_input(key="whatif:pro").set_value(99.0).run()
     assert not at.exception
     after = margin_total(at)
     assert after != before
-    at.switch_page("pages/0_Overview.py").run()  # the what-if prices hold on the Overview too
+    at.switch_page("views/0_Overview.py").run()  # the what-if prices hold on the Overview too
     assert metric(at, "Margin") == after
-    at.switch_page("pages/1_Profitability.py").run()
+    at.switch_page("views/1_Profitability.py").run()
     assert at.number_input(key="whatif:pro").value == 99.0
     at.button(key="whatif_reset").click().run()
     assert margin_total(at) == before
@@ -236,7 +236,7 @@ def test_bad_pricing_file_keeps_the_cost_pages(demo_log, monkeypatch, tmp_path):
     monkeypatch.setenv("RELAY_METRICS_PRICING", str(bad))
     at = app(demo_log, monkeypatch).run()
     assert not at.exception and metric(at, "Calls")
-    at.switch_page("pages/1_Profitability.py").run()
+    at.switch_page("views/1_Profitability.py").run()
     assert not at.exception
     assert "line 2" in at.code[0].value and "price_per_month" in at.code[0].value
     assert not [m for m in at.metric if m.label == "Margin"]
@@ -259,7 +259,7 @@ def assert_shows_the_same(at: AppTest, other: AppTest, metrics: bool = True) -> 
         pd.testing.assert_frame_equal(table.value, other_table.value)
 
 
-@pytest.mark.parametrize("page", ["pages/0_Overview.py", *PAGES])
+@pytest.mark.parametrize("page", ["views/0_Overview.py", *PAGES])
 def test_a_recent_range_reads_only_recent_lines_and_shows_what_a_full_read_shows(year_log, monkeypatch, page):
     from relay_metrics.app import source
 
@@ -287,7 +287,7 @@ def test_picking_older_dates_reads_back_that_far(year_log, monkeypatch):
     since, until = window_ms(start, end, "UTC")
     expected = breakdowns.overview(apply_filters(load_log(year_log).frame, Filters(since, until)))
     assert metric(at, "Calls") == f"{expected['calls']:,}" != "0"
-    at.switch_page("pages/6_Data_quality.py").run()
+    at.switch_page("views/6_Data_quality.py").run()
     assert any("were not read" in c.value for c in at.caption)
 
 
@@ -308,7 +308,7 @@ def test_data_quality_says_when_the_log_was_too_out_of_order_to_read_in_part(mon
     with open(path, "ab") as f:  # a record written 100 days after its call began
         f.write(lines_of(record(ts=time.time() * 1000 - 100 * 86_400_000, install_id="late")))
     at = app(path, monkeypatch).run()
-    at.switch_page("pages/6_Data_quality.py").run()
+    at.switch_page("views/6_Data_quality.py").run()
     assert not at.exception
     assert [i.value for i in at.info] == [
         "The log is more out of order than a partial read can trust, so every line was read."
