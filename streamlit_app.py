@@ -19,7 +19,8 @@ if auth.passed():
         st.Page(HERE / path, title=title, icon=icon, default=i == 0) for i, (path, title, icon) in enumerate(PAGES)
     ]
 else:
-    # Registering only the login page also keeps Streamlit from serving pages/ by file name.
+    # Registering only the login page keeps every page unaddressable. The pages live in views/:
+    # a pages/ folder here would make Streamlit run its first run as a v1 multipage app, around this router.
     pages = [st.Page(auth.login_page, title="relay-metrics", url_path="login")]
 # Hidden: the shared sidebar draws its own links (page.start), above the filters.
 st.navigation(pages, position="hidden").run()

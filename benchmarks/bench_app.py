@@ -20,13 +20,13 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 PAGES = [
-    "pages/0_Overview.py",
-    "pages/1_Profitability.py",
-    "pages/2_Tiers.py",
-    "pages/3_Models.py",
-    "pages/4_Installs.py",
-    "pages/5_Traffic.py",
-    "pages/6_Data_quality.py",
+    "views/0_Overview.py",
+    "views/1_Profitability.py",
+    "views/2_Tiers.py",
+    "views/3_Models.py",
+    "views/4_Installs.py",
+    "views/5_Traffic.py",
+    "views/6_Data_quality.py",
 ]
 CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "relay-metrics" / "bench"
 

@@ -107,13 +107,13 @@ def test_switching_pages_keeps_the_filters(demo_log, monkeypatch):
     at = app(demo_log, monkeypatch).run()
     at.sidebar.multiselect(key="tiers").set_value(["max"]).run()
     at.sidebar.selectbox(key="tz").set_value("America/New_York").run()
-    at.switch_page("pages/2_Tiers.py").run()
+    at.switch_page("views/2_Tiers.py").run()
     assert not at.exception
     assert at.sidebar.multiselect(key="tiers").value == ["max"]
     assert at.sidebar.selectbox(key="tz").value == "America/New_York"
     tiers = at.dataframe[0].value
     assert list(tiers["tier"]) == ["max"]
-    at.switch_page("pages/0_Overview.py").run()
+    at.switch_page("views/0_Overview.py").run()
     assert at.sidebar.multiselect(key="tiers").value == ["max"]
 
 
@@ -160,7 +160,7 @@ def test_data_quality_page_shows_rejections_of_a_malformed_log(monkeypatch, tmp_
     log = tmp_path / "relay-calls.ndjson"
     log.write_bytes(b'not json\n[1,2]\n{"ts":1,"cost_usd":"x"}\n{"ts":2')
     at = app(log, monkeypatch).run()
-    at.switch_page("pages/6_Data_quality.py").run()
+    at.switch_page("views/6_Data_quality.py").run()
     assert not at.exception
     assert metric(at, "Rejected") == "2" and metric(at, "Pending") == "1" and metric(at, "Records") == "1"
     reasons = at.dataframe[0].value
@@ -202,12 +202,12 @@ def test_a_what_if_on_profitability_leaves_every_actual_figure_elsewhere_unchang
     from relay_metrics.app.scenario import widget_key
 
     at = app(demo_log, monkeypatch).run()
-    others = ["pages/0_Overview.py", *[p for p in PAGES if p != "pages/1_Profitability.py"]]
+    others = ["views/0_Overview.py", *[p for p in PAGES if p != "views/1_Profitability.py"]]
     before = {}
     for page_path in others:
         at.switch_page(page_path).run()
         before[page_path] = snapshot(at)
-    at.switch_page("pages/1_Profitability.py").run()
+    at.switch_page("views/1_Profitability.py").run()
     actual_cards = [(m.label, m.value) for m in at.metric if not m.label.startswith("What-if")]
     at.number_input(key=widget_key("pro")).set_value(99.0).run()
     assert not at.exception
@@ -225,11 +225,11 @@ def test_a_what_if_on_profitability_leaves_every_actual_figure_elsewhere_unchang
         for table, earlier in zip(tables, before[page_path][1]):
             pd.testing.assert_frame_equal(table, earlier)
         assert any("what-if price scenario is set" in w.value for w in at.warning), page_path
-    at.switch_page("pages/1_Profitability.py").run()
+    at.switch_page("views/1_Profitability.py").run()
     assert at.number_input(key=widget_key("pro")).value == 99.0
     at.button(key="whatif_reset").click().run()
     assert not [m for m in at.metric if m.label.startswith("What-if")]
-    at.switch_page("pages/0_Overview.py").run()
+    at.switch_page("views/0_Overview.py").run()
     assert not any("scenario" in w.value for w in at.warning)
 
 
@@ -237,7 +237,7 @@ def test_a_link_with_a_scenario_opens_the_comparison(demo_log, monkeypatch):
     at = app(demo_log, monkeypatch)
     at.query_params["whatif"] = '{"pro":14.99,"\\ud800x":2}'
     at.run()
-    at.switch_page("pages/1_Profitability.py").run()
+    at.switch_page("views/1_Profitability.py").run()
     assert not at.exception
     assert metric(at, "What-if revenue") != metric(at, "Revenue")
 
@@ -255,7 +255,7 @@ def test_margin_figures_equal_the_margin_function(demo_log, monkeypatch):
     assert metric(at, "Revenue") == f"${expected['revenue_usd']:,.2f}"
 
 
-@pytest.mark.parametrize("page_path", ["pages/0_Overview.py", "pages/1_Profitability.py"])
+@pytest.mark.parametrize("page_path", ["views/0_Overview.py", "views/1_Profitability.py"])
 def test_a_status_filter_hides_the_margin_cards(demo_log, monkeypatch, page_path):
     at = app(demo_log, monkeypatch).run()
     at.switch_page(page_path).run()
@@ -304,7 +304,7 @@ def test_bad_pricing_file_keeps_the_cost_pages(demo_log, monkeypatch, tmp_path):
     monkeypatch.setenv("RELAY_METRICS_PRICING", str(bad))
     at = app(demo_log, monkeypatch).run()
     assert not at.exception and metric(at, "Calls")
-    at.switch_page("pages/1_Profitability.py").run()
+    at.switch_page("views/1_Profitability.py").run()
     assert not at.exception
     assert "line 2" in at.code[0].value and "price_per_month" in at.code[0].value
     assert not [m for m in at.metric if m.label == "Margin"]
@@ -327,7 +327,7 @@ def assert_shows_the_same(at: AppTest, other: AppTest, metrics: bool = True) -> 
         pd.testing.assert_frame_equal(table.value, other_table.value)
 
 
-@pytest.mark.parametrize("page", ["pages/0_Overview.py", *PAGES])
+@pytest.mark.parametrize("page", ["views/0_Overview.py", *PAGES])
 def test_a_recent_range_reads_only_recent_lines_and_shows_what_a_full_read_shows(year_log, monkeypatch, page):
     from relay_metrics.app import source
 
@@ -357,7 +357,7 @@ def test_picking_older_dates_reads_back_that_far(year_log, monkeypatch):
     since, until = window_ms(start, end, "UTC")
     expected = breakdowns.overview(apply_filters(load_log(year_log).frame, Filters(since, until)))
     assert metric(at, "Calls") == f"{expected['calls']:,}" != "0"
-    at.switch_page("pages/6_Data_quality.py").run()
+    at.switch_page("views/6_Data_quality.py").run()
     assert any("were not read" in c.value for c in at.caption)
 
 
@@ -378,7 +378,7 @@ def test_data_quality_says_when_the_log_was_too_out_of_order_to_read_in_part(mon
     with open(path, "ab") as f:  # a record written 100 days after its call began
         f.write(lines_of(record(ts=time.time() * 1000 - 100 * 86_400_000, install_id="late")))
     at = app(path, monkeypatch).run()
-    at.switch_page("pages/6_Data_quality.py").run()
+    at.switch_page("views/6_Data_quality.py").run()
     assert not at.exception
     assert [i.value for i in at.info] == [
         "The log is more out of order than a partial read can trust, so every line was read."
@@ -400,10 +400,10 @@ def test_ten_thousand_tiers_and_a_lone_surrogate_tier_in_margins_and_what_ifs(mo
     at = app(log, monkeypatch)
     at.query_params["whatif"] = json.dumps({"\ud800x": 3.0}, ensure_ascii=True)
     at.run()
-    at.switch_page("pages/1_Profitability.py").run()
+    at.switch_page("views/1_Profitability.py").run()
     assert not at.exception
     assert len(at.number_input) == EDITABLE_TIERS  # bounded, whatever the log names
     assert metric(at, "What-if revenue") != metric(at, "Revenue")  # the surrogate tier's price applies
-    for page_path in ["pages/0_Overview.py", "pages/2_Tiers.py", "pages/4_Installs.py"]:
+    for page_path in ["views/0_Overview.py", "views/2_Tiers.py", "views/4_Installs.py"]:
         at.switch_page(page_path).run()
         assert not at.exception, page_path

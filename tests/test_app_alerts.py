@@ -68,7 +68,7 @@ def test_overview_shows_nothing_when_no_rule_fires(demo_log, tmp_path, monkeypat
 
 def test_alerts_page_lists_every_rule(demo_log, tmp_path, monkeypatch):
     at = app(demo_log, FIRING, tmp_path, monkeypatch).run()
-    at.switch_page("pages/8_Alerts.py").run()
+    at.switch_page("views/8_Alerts.py").run()
     assert not at.exception
     assert at.title[0].value == "Alerts"
     rules = at.dataframe[0].value.set_index("rule")
@@ -81,7 +81,7 @@ def test_alerts_page_lists_every_rule(demo_log, tmp_path, monkeypatch):
 def test_a_bad_rules_file_is_said_on_the_alerts_page(demo_log, tmp_path, monkeypatch):
     at = app(demo_log, FIRING.replace("max_pct = 0", "max_pct = -1"), tmp_path, monkeypatch).run()
     assert not at.exception
-    at.switch_page("pages/8_Alerts.py").run()
+    at.switch_page("views/8_Alerts.py").run()
     assert not at.exception
     assert "line 6" in at.code[0].value and "max_pct" in at.code[0].value
 
@@ -104,7 +104,7 @@ def test_hostile_log_text_in_firings_stays_text(tmp_path, monkeypatch):
     assert not at.exception
     assert "2 alert(s) firing" in at.markdown[0].value
     assert any(evil in t.value for t in at.text)  # shown literally, as text
-    at.switch_page("pages/8_Alerts.py").run()
+    at.switch_page("views/8_Alerts.py").run()
     assert not at.exception
     assert any(evil in t.value for t in at.text)
     rendered = " ".join(str(m.value) for m in [*at.markdown, *at.caption, *at.title, *at.info])
@@ -116,7 +116,7 @@ def test_empty_log_says_so_on_the_alerts_page(tmp_path, monkeypatch):
     log.write_bytes(b"")
     at = app(log, FIRING, tmp_path, monkeypatch).run()
     assert not at.exception
-    at.switch_page("pages/8_Alerts.py").run()
+    at.switch_page("views/8_Alerts.py").run()
     assert not at.exception
     assert any("No calls match" in i.value for i in at.info)
 

@@ -142,14 +142,10 @@ def names_sent(received: bytes) -> list[str]:
     return [name for name in PAGE_NAMES if name in text]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Streamlit runs the first script run of a process as a v1 multipage app because a pages/ "
-    "folder sits beside streamlit_app.py (PagesManager.uses_pages_directory), and that run sends every "
-    "page name before the router runs. Fix: rename pages/ (e.g. views/); see the issue 11 report.",
-)
 def test_the_first_run_after_start_sends_no_page_name(server):
-    # Must be the server's first session: keep this test first in the module.
+    # Must be the server's first session: keep this test first in the module. With a pages/
+    # folder beside the entry point, Streamlit ran this run as a v1 multipage app, which sent
+    # every page name before the router ran: that is why the pages live in views/.
     ws, _, received = open_session(server)
     ws.close()
     assert names_sent(received) == []
@@ -157,23 +153,19 @@ def test_the_first_run_after_start_sends_no_page_name(server):
 
 @pytest.fixture(scope="module")
 def careless_server(tmp_path_factory) -> Iterator[Server]:
-    """A copy of the app with one more file in pages/ that has no gate of its own."""
+    """A copy of the app with one more page file that has no gate of its own, in views/ and in a
+    pages/ folder (which would put Streamlit in v1 multipage mode: it must not exist)."""
     tmp = tmp_path_factory.mktemp("careless")
     app = tmp / "app"
-    shutil.copytree(REPO / "pages", app / "pages")
+    assert not (REPO / "pages").exists(), "a pages/ folder beside streamlit_app.py turns on Streamlit's v1 mode"
+    shutil.copytree(REPO / "views", app / "views")
     shutil.copytree(REPO / ".streamlit", app / ".streamlit")
     shutil.copy(REPO / "streamlit_app.py", app / "streamlit_app.py")
-    (app / "pages" / "9_Careless.py").write_text('import streamlit as st\nst.text("SECRET-CARELESS")\n')
+    (app / "views" / "9_Careless.py").write_text('import streamlit as st\nst.text("SECRET-CARELESS")\n')
     yield from run_server(tmp, {"RELAY_METRICS_PASSWORD": "pw"}, app_dir=app)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="While the server is in Streamlit's v1 multipage mode (its first run, and for as long as the "
-    "first visitor keeps asking for a pages/ file by name), a file in pages/ is run directly, without "
-    "the router. Fix: rename pages/ (e.g. views/); see the issue 11 report.",
-)
-def test_a_file_in_pages_cannot_be_run_around_the_router(careless_server):
+def test_a_page_file_cannot_be_run_around_the_router(careless_server):
     for _ in range(2):
         ws, _, received = open_session(careless_server, page="Careless")
         ws.close()

@@ -35,9 +35,9 @@ def fresh_caches(monkeypatch):
 def app_with_extra_page(tmp_path, write_log, monkeypatch):
     """A copy of the app with one more page, registered the way a new page is (PAGES)."""
     shutil.copy(REPO / "streamlit_app.py", tmp_path / "streamlit_app.py")
-    shutil.copytree(REPO / "pages", tmp_path / "pages")
-    (tmp_path / "pages" / "7_Extra.py").write_text(CARELESS_PAGE)
-    monkeypatch.setattr(page, "PAGES", (*page.PAGES, ("pages/7_Extra.py", "Extra", ":material/star:")))
+    shutil.copytree(REPO / "views", tmp_path / "views")
+    (tmp_path / "views" / "7_Extra.py").write_text(CARELESS_PAGE)
+    monkeypatch.setattr(page, "PAGES", (*page.PAGES, ("views/7_Extra.py", "Extra", ":material/star:")))
     log = write_log(record(ts=int(time.time() * 1000) - 3_600_000, tier="pro", cost_usd=1.0))
     monkeypatch.setenv("RELAY_METRICS_LOG", str(log))
     return str(tmp_path / "streamlit_app.py")
@@ -51,13 +51,13 @@ def test_a_new_page_is_gated_without_calling_start(app_with_extra_page, monkeypa
     monkeypatch.setenv("RELAY_METRICS_PASSWORD", "hunter2")
     at = AppTest.from_file(app_with_extra_page, default_timeout=60).run()
     with pytest.raises(ValueError, match=r"Known pages: \['relay-metrics'\]"):
-        at.switch_page("pages/7_Extra.py")
+        at.switch_page("views/7_Extra.py")
     at.run()
     assert not at.exception and "SECRET-EXTRA" not in texts(at)
     # The same page opens once the password is given: the test page itself works.
     at.text_input[0].input("hunter2")
     at.button[0].click().run()
-    at.switch_page("pages/7_Extra.py").run()
+    at.switch_page("views/7_Extra.py").run()
     assert not at.exception and "SECRET-EXTRA" in texts(at)
 
 
@@ -69,7 +69,7 @@ def test_a_new_page_stays_closed_when_exposed_without_a_password(app_with_extra_
     try:
         at = AppTest.from_file(app_with_extra_page, default_timeout=60).run()
         with pytest.raises(ValueError, match=r"Known pages"):
-            at.switch_page("pages/7_Extra.py")
+            at.switch_page("views/7_Extra.py")
         assert "SECRET-EXTRA" not in texts(at)
     finally:
         config.set_option("server.address", previous)

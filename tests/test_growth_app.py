@@ -17,7 +17,7 @@ from relay_metrics.metrics.zones import today_in, window_ms
 from tests.helpers import REPO
 
 APP = str(REPO / "streamlit_app.py")
-GROWTH = "pages/9_Growth.py"
+GROWTH = "views/9_Growth.py"
 PRICING = (
     "[tiers.core]\nprice_per_month = 0.0\n[tiers.pro]\nprice_per_month = 9.99\n[tiers.max]\nprice_per_month = 24.99\n"
 )
@@ -101,7 +101,7 @@ def test_revenue_from_billing_is_labelled_and_data_quality_lists_unmatched(demo_
     label, value = mrr_card(at)
     assert label == "MRR (from billing)" and value == "$29.99"  # 9.99 + 240 / 12
     assert any("from billing" in c.value for c in at.caption)
-    at.switch_page("pages/6_Data_quality.py").run()
+    at.switch_page("views/6_Data_quality.py").run()
     assert not at.exception
     assert any(h.value == "Billing export" for h in at.subheader)
     tables = [df.value for df in at.dataframe]

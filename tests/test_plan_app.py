@@ -149,7 +149,7 @@ def test_simulate_reads_back_for_coverage_and_a_caps_month(write_log, tmp_path, 
 def page(demo_log, monkeypatch) -> AppTest:
     monkeypatch.setenv("RELAY_METRICS_LOG", str(demo_log))
     at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
-    at.switch_page("pages/7_Plan.py").run()
+    at.switch_page("views/7_Plan.py").run()
     assert not at.exception
     return at
 

@@ -47,8 +47,8 @@ def test_module_map_names_every_module_once():
         if p.name != "__init__.py"
     }
     modules |= {"relay_metrics/pricing.toml", "streamlit_app.py"}
-    listed = {e for e in entries if not e.startswith("pages/") and e != "benchmarks/"}
+    listed = {e for e in entries if not e.startswith("views/") and e != "benchmarks/"}
     assert listed == modules
     assert len(entries) == len(set(entries))
-    pages = sorted(p.name for p in (REPO / "pages").glob("*.py"))
-    assert f"pages/{pages[0]}" in section and f"pages/{pages[-1]}" in section
+    pages = sorted(p.name for p in (REPO / "views").glob("*.py"))
+    assert f"views/{pages[0]}" in section and f"views/{pages[-1]}" in section

@@ -149,7 +149,7 @@ def test_reload_and_the_minute_refresh_parse_only_the_appended_lines(tmp_path, m
     at.run()
     assert calls() == "204" and live.bytes_parsed == len(more)
     monkeypatch.setattr(source, "SNAPSHOT_TTL_S", 60)  # the page switch within the minute reads nothing
-    at.switch_page("pages/6_Data_quality.py").run()
+    at.switch_page("views/6_Data_quality.py").run()
     assert any(f"{len(more)} bytes appended since the last look" in c.value for c in at.caption)
     assert not at.exception
     st.cache_resource.clear()

@@ -28,16 +28,16 @@ from relay_metrics.metrics.pricing import Pricing, PricingError
 from relay_metrics.metrics.zones import MS_PER_DAY
 from relay_metrics.output.export import visible
 
-ALERTS_PAGE = "pages/8_Alerts.py"
+ALERTS_PAGE = "views/8_Alerts.py"
 # The page that explains a firing of each kind.
 EXPLAINED_ON = {
-    "tier_margin": ("pages/1_Profitability.py", "Profitability"),
-    "costly_install": ("pages/4_Installs.py", "Installs"),
-    "cost_spike": ("pages/3_Models.py", "Models"),
-    "waste": ("pages/6_Data_quality.py", "Data quality"),
-    "unpriced": ("pages/1_Profitability.py", "Profitability"),
-    "new_model": ("pages/3_Models.py", "Models"),
-    "stale_log": ("pages/6_Data_quality.py", "Data quality"),
+    "tier_margin": ("views/1_Profitability.py", "Profitability"),
+    "costly_install": ("views/4_Installs.py", "Installs"),
+    "cost_spike": ("views/3_Models.py", "Models"),
+    "waste": ("views/6_Data_quality.py", "Data quality"),
+    "unpriced": ("views/1_Profitability.py", "Profitability"),
+    "new_model": ("views/3_Models.py", "Models"),
+    "stale_log": ("views/6_Data_quality.py", "Data quality"),
 }
 SHOWN_ON_OVERVIEW = 8
 MAX_DAYS = 92  # the Alerts page evaluates each day of the range; more would be slow

@@ -20,16 +20,16 @@ DEMO_BANNER = (
 # Every page of the app, in menu order (paths relative to the repository). The entry point
 # registers exactly these with st.navigation, behind the gate.
 PAGES = (
-    ("pages/0_Overview.py", "Overview", ":material/dashboard:"),
-    ("pages/1_Profitability.py", "Profitability", ":material/payments:"),
-    ("pages/2_Tiers.py", "Tiers", ":material/layers:"),
-    ("pages/3_Models.py", "Models", ":material/memory:"),
-    ("pages/4_Installs.py", "Installs", ":material/devices:"),
-    ("pages/5_Traffic.py", "Traffic", ":material/schedule:"),
-    ("pages/6_Data_quality.py", "Data quality", ":material/fact_check:"),
-    ("pages/7_Plan.py", "Plan", ":material/tune:"),
-    ("pages/8_Alerts.py", "Alerts", ":material/notifications:"),
-    ("pages/9_Growth.py", "Growth", ":material/trending_up:"),
+    ("views/0_Overview.py", "Overview", ":material/dashboard:"),
+    ("views/1_Profitability.py", "Profitability", ":material/payments:"),
+    ("views/2_Tiers.py", "Tiers", ":material/layers:"),
+    ("views/3_Models.py", "Models", ":material/memory:"),
+    ("views/4_Installs.py", "Installs", ":material/devices:"),
+    ("views/5_Traffic.py", "Traffic", ":material/schedule:"),
+    ("views/6_Data_quality.py", "Data quality", ":material/fact_check:"),
+    ("views/7_Plan.py", "Plan", ":material/tune:"),
+    ("views/8_Alerts.py", "Alerts", ":material/notifications:"),
+    ("views/9_Growth.py", "Growth", ":material/trending_up:"),
 )
 
 

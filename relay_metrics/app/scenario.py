@@ -3,7 +3,7 @@
 One small module so that every page (and the Plan page to come) reads and sets the same
 scenario. It lives in session state and in the `whatif` query parameter (JSON, ASCII only:
 a tier from the log may hold a lone surrogate), so a copied link shows the same comparison.
-Scenario figures are never shown in place of actual ones: see pages/1_Profitability.py.
+Scenario figures are never shown in place of actual ones: see views/1_Profitability.py.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import streamlit as st
 
 PARAM = "whatif"  # URL query parameter
 _STATE = "whatif_prices"  # session key: tier -> monthly price; present once the URL was read
-PAGE = "pages/1_Profitability.py"  # where the scenario is set and compared with actuals
+PAGE = "views/1_Profitability.py"  # where the scenario is set and compared with actuals
 
 
 def parse(text: str) -> dict[str, float]:
