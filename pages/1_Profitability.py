@@ -4,7 +4,7 @@ import streamlit as st
 
 from relay_metrics.app import page, prices
 from relay_metrics.metrics import profit
-from relay_metrics.output import charts
+from relay_metrics.output import charts, fmt
 from relay_metrics.output.export import visible
 
 HOW = """
@@ -57,7 +57,7 @@ st.subheader("By install")
 losers = profit.loss_makers(result)
 st.text(
     "\n".join(
-        f"{row.losing:,} of {row.installs:,} {visible(row.tier)} installs cost more than they pay"
+        f"{fmt.count(row.losing)} of {fmt.count(row.installs)} {visible(row.tier)} installs cost more than they pay"
         for row in losers.itertuples()
     )
 )
@@ -71,18 +71,14 @@ jobs = profit.job_costs(view.frame)
 unit = profit.unit_economics(view.frame, jobs)
 cards = st.columns(4)
 cards[0].metric(
-    "Cost per summary job",
-    "–" if unit["cost_per_job_usd"] is None else f"${unit['cost_per_job_usd']:.4f}",
-    help="Transcribe + analyze calls joined by job_id.",
+    "Cost per summary job", fmt.unit_cost(unit["cost_per_job_usd"]), help="Transcribe + analyze calls joined by job_id."
 )
-cards[1].metric(
-    "p50 / p95 per job",
-    "–" if unit["p50_job_cost_usd"] is None else f"${unit['p50_job_cost_usd']:.4f} / ${unit['p95_job_cost_usd']:.4f}",
-)
-cards[2].metric(
-    "Cost per credit charged", "–" if unit["cost_per_credit_usd"] is None else f"${unit['cost_per_credit_usd']:.4f}"
-)
-cards[3].metric("Spent on errors / refusals", f"${unit['error_cost_usd']:,.2f} / ${unit['refused_cost_usd']:,.2f}")
+cards[1].metric("p50 per job", fmt.unit_cost(unit["p50_job_cost_usd"]), help="Half of the jobs cost less than this.")
+cards[2].metric("p95 per job", fmt.unit_cost(unit["p95_job_cost_usd"]), help="95% of the jobs cost less than this.")
+cards[3].metric("Cost per credit", fmt.unit_cost(unit["cost_per_credit_usd"]), help="Cost per credit charged.")
+cards = st.columns(4)
+cards[0].metric("Spent on errors", fmt.money(unit["error_cost_usd"]), help="Cost of calls whose status is error.")
+cards[1].metric("Spent on refusals", fmt.money(unit["refused_cost_usd"]), help="Cost of calls the relay refused.")
 left, right = st.columns(2)
 with left:
     st.caption("Cost per summary job by tier")

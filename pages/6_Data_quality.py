@@ -5,17 +5,21 @@ import streamlit as st
 from relay_metrics.app import page
 from relay_metrics.ingest.pushdown import DISORDER_BOUND_MS
 from relay_metrics.metrics import breakdowns
+from relay_metrics.output import fmt
 
 view = page.start("Data quality")
 report = view.log.report
 
-cards = st.columns(5)
-cards[0].metric("Lines", f"{report.lines:,}")
-cards[1].metric("Records", f"{report.records:,}")
-cards[2].metric("Blank", f"{report.blank:,}")
-cards[3].metric("Rejected", f"{report.rejected_total:,}")
-cards[4].metric("Pending", f"{report.pending:,}", help="An unfinished last line: the relay may be mid-append.")
-st.caption(f"{view.load_note} Lines = records + blank + rejected + pending.")
+COUNTS = [
+    ("Lines", report.lines, "Every line read."),
+    ("Records", report.records, "Lines that are a call record: the figures on every page come from these."),
+    ("Blank", report.blank, "Empty lines: harmless."),
+    ("Rejected", report.rejected_total, "Lines that aren't a call record; the reasons are below."),
+    ("Pending", report.pending, "An unfinished last line: the relay may be writing it right now."),
+]
+for card, (label, value, meaning) in zip(st.columns(len(COUNTS)), COUNTS):
+    card.metric(label, fmt.count_short(value), help=f"{fmt.count(value)}. {meaning}")
+st.caption(f"{view.load_note} Every line is a record, blank, rejected or pending.")
 st.text("Files read, oldest first:\n" + "\n".join(report.files))
 fell_back = report.window_read.fell_back if report.window_read else None
 for warning in report.warnings:
@@ -25,9 +29,10 @@ for warning in report.warnings:
         st.warning("A file could not be read to its end; the lines before the break are counted.")
     st.code(warning, language=None)
 st.caption(
-    f"Order: a record trails the newest one written before it by at most {report.max_disorder_ms / 1000:,.1f} s "
-    f"(a call is logged when it ends, stamped when it began). Reads of a date range from the command line "
-    f"rely on this staying under {DISORDER_BOUND_MS / 60_000:.0f} minutes, and read everything when it doesn't."
+    "Out of order: the relay writes a call when it ends but stamps it with when it began, so a line can be "
+    f"up to {fmt.duration(report.max_disorder_ms)} older than one above it. The command line's date ranges "
+    f"read only part of a log as long as this stays under {fmt.duration(DISORDER_BOUND_MS)}, and the whole log "
+    "when it doesn't."
 )
 
 left, right = st.columns(2)
@@ -36,7 +41,7 @@ with left:
     page.table(breakdowns.rejected_table(report), "rejected")
 with right:
     st.subheader("Fields of the wrong type")
-    st.caption("The record is kept and the field treated as missing.")
+    st.caption("The call is still counted; only that field is treated as missing.")
     page.table(breakdowns.field_problems_table(report), "field-problems")
 
 st.subheader("Samples of rejected lines")
@@ -52,7 +57,7 @@ if view.frame.empty:
 left, right = st.columns(2)
 with left:
     st.subheader("Top error strings")
-    page.table(breakdowns.top_errors(view.frame), "errors")
+    page.table(breakdowns.top_errors(view.frame), "errors", zone=view.zone)
 with right:
     st.subheader("Refusals by tier")
     page.table(breakdowns.refusals_by_tier(view.frame), "refusals")

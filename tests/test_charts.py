@@ -111,9 +111,16 @@ def test_chart_spec(demo, name):
     assert [layer["mark"]["type"] for layer in layers(spec)] == marks
     for layer, channels in zip(layers(spec), encodings):
         assert {channel: layer["encoding"][channel]["field"] for channel in channels} == channels
-        tooltip_fields = [t["field"] for t in layer["encoding"]["tooltip"]]
-        assert set(channels.values()) <= set(tooltip_fields)
-    assert values(spec) == as_chart_data(table)
+        tooltip_fields = {t["field"].removesuffix("_text") for t in layer["encoding"]["tooltip"]}
+        assert set(channels.values()) <= tooltip_fields
+    drawn = values(spec)
+    assert len(drawn) == len(table)
+    for row, expected in zip(drawn, as_chart_data(table)):
+        assert {k: v for k, v in row.items() if not k.endswith("_text")} == {
+            k: expected[k] for k in row if k in expected
+        }
+        # tooltips show fmt's text: never "null" or "nan"
+        assert all(isinstance(row[k], str) and row[k] for k in row if k.endswith("_text"))
     assert isinstance(spec["title"], str) and spec["title"]
 
 

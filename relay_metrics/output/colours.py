@@ -1,6 +1,6 @@
 """One colour vocabulary for every chart: a colour means the same thing on every page.
 
-- Figures: cost blue, calls charcoal, revenue teal; margin is drawn as profit (green) or
+- Figures: cost blue, calls slate, revenue teal; margin is drawn as profit (green) or
   loss (red); a tier's price is black.
 - Statuses: success green, error red, refused amber, anything else grey.
 - Tiers: each tier name has its own colour, fixed by its name (never by its position among
@@ -14,12 +14,13 @@ import zlib
 from collections.abc import Iterable
 
 COST = "#4c78a8"
-CALLS = "#3f3f46"
+CALLS = "#5f6673"  # slate
 REVENUE = "#2a9d8f"
 PROFIT = "#3e8e41"
 LOSS = "#d62728"
 PRICE = "#111111"
 NEUTRAL = "#9e9e9e"  # zero lines, and what has no meaning of its own
+EMPTY = "#f1f3f5"  # the low end of a count's shading (heatmap): almost no calls
 
 SUCCESS = PROFIT
 ERROR = LOSS
@@ -32,6 +33,9 @@ TIER_PALETTE = ("#9d755d", "#9467bd", "#17becf", "#e377c2", "#bcbd22", "#8c564b"
 KNOWN_TIERS = {"core": TIER_PALETTE[0], "pro": TIER_PALETTE[1], "max": TIER_PALETTE[2]}
 NO_TIER = "#c7c7c7"  # "unknown" (no tier in the record) and "unattributed" (no install id)
 _NO_TIER_NAMES = frozenset({"unknown", "unattributed", ""})
+
+# Other labels (backends, ...): a stable colour by name, from hues that mean nothing else.
+LABEL_PALETTE = ("#6b6ecf", "#8c6d31", "#637939", "#393b79", "#e7ba52", "#ad494a")
 
 # A series name (as legends show it) -> its colour, for two-axis charts' legends.
 SERIES = {"Cost": COST, "Calls": CALLS, "Revenue": REVENUE, "Profit": PROFIT, "Loss": LOSS, "Price": PRICE}
@@ -66,3 +70,13 @@ def series_domain(names: Iterable[str]) -> tuple[list[str], list[str]]:
     """(domain, range) for a legend naming figures ("Cost", "Calls", ...)."""
     names = list(names)
     return names, [SERIES[n] for n in names]
+
+
+def label_colour(label: str) -> str:
+    """The colour of any other label (a backend, a model), fixed by its name."""
+    return LABEL_PALETTE[zlib.crc32(label.encode("utf-8", "backslashreplace")) % len(LABEL_PALETTE)]
+
+
+def label_domain(labels: Iterable[str]) -> tuple[list[str], list[str]]:
+    names = list(dict.fromkeys(labels))
+    return names, [label_colour(n) for n in names]

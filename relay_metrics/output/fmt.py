@@ -18,6 +18,7 @@ The D3_* formats and `vega_duration` are the same rules for Altair axes and tool
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -77,8 +78,8 @@ def share(value: float | None, *, signed: bool = False) -> str:
     return DASH if is_missing(value) else percent(float(value) * 100, signed=signed)
 
 
-def points(value: float | None) -> str:
-    """A change of a share (a fraction) in percentage points: 0.012 -> "+1.2 pts"."""
+def points(value: float | None, *, signed: bool = True) -> str:
+    """A change of a share (a fraction) in percentage points: 0.012 -> "+1.2 pts" (always signed)."""
     if is_missing(value):
         return DASH
     tenths = round(float(value) * 100, 1)
@@ -91,6 +92,27 @@ def count(value: float | None, *, signed: bool = False) -> str:
         return DASH
     whole = round(float(value))
     return f"{_sign(whole, signed)}{abs(whole):,}"
+
+
+def count_short(value: float | None, *, signed: bool = False) -> str:
+    """A count for a narrow card: with separators below ten million, else 3 significant
+    digits and a word: "12.8 billion". The full count belongs in the card's help."""
+    if is_missing(value):
+        return DASH
+    value = float(value)
+    if abs(round(value)) < 10_000_000:
+        return count(value, signed=signed)
+    for size, word in ((1e12, "trillion"), (1e9, "billion"), (1e6, "million")):
+        if abs(value) >= size * 0.9995:
+            scaled = abs(value) / size
+            digits = 2 - math.floor(math.log10(round(scaled, 2 - math.floor(math.log10(scaled)))))
+            return f"{_sign(value, signed)}{scaled:,.{max(digits, 0)}f} {word}"
+    return count(value, signed=signed)  # not reached: 10 million and up is a million or more
+
+
+def delta(value: object, show: Callable[..., str]) -> str | None:
+    """A metric card's change: `show(value, signed=True)`, or None (no delta drawn) when missing."""
+    return None if is_missing(value) else show(value, signed=True)
 
 
 def duration(ms: float | None, *, signed: bool = False) -> str:
