@@ -51,7 +51,8 @@ st.subheader("By tier")
 chart, numbers = st.columns([2, 3])
 chart.altair_chart(charts.margin_chart(result.by_tier), width="stretch")
 with numbers:
-    page.table(result.by_tier, "margins-by-tier")
+    page.table(result.by_tier, "margins-by-tier", secondary=("price_per_month", "cost_per_install_month_usd"))
+    st.caption("Installs: each once, under the tier of its latest call; revenue counts paying subscribers.")
 
 st.subheader("By install")
 losers = profit.loss_makers(result)

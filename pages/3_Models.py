@@ -10,7 +10,7 @@ view = page.start("Models")
 page.require_rows(view)
 
 st.subheader("Cost against speed")
-chart, numbers = st.columns([3, 2])
+chart, numbers = st.columns(2)
 speed = breakdowns.most_cost_first(breakdowns.cost_vs_speed_table(view.frame))
 chart.altair_chart(charts.cost_speed_scatter(speed), width="stretch")
 with numbers:

@@ -54,10 +54,7 @@ if report.pending_lines:
 if view.frame.empty:
     st.info("No calls match these dates and filters.")
     st.stop()
-left, right = st.columns(2)
-with left:
-    st.subheader("Top error strings")
-    page.table(breakdowns.top_errors(view.frame), "errors", zone=view.zone)
-with right:
-    st.subheader("Refusals by tier")
-    page.table(breakdowns.refusals_by_tier(view.frame), "refusals")
+st.subheader("Top error strings")
+page.table(breakdowns.top_errors(view.frame), "errors", zone=view.zone)
+st.subheader("Refusals by tier")
+page.table(breakdowns.refusals_by_tier(view.frame), "refusals")

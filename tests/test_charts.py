@@ -48,7 +48,7 @@ CHARTS = {
     "status": (charts.status_chart, bd.status_mix, ["bar"], [{"x": "calls", "y": "status", "color": "status"}]),
     "tier": (
         charts.tier_chart,
-        bd.tier_table,
+        lambda f: bd.most_cost_first(bd.tier_table(f)),  # the chart draws the most costly tier first
         ["bar", "point"],
         [{"x": "tier", "y": "cost_usd"}, {"x": "tier", "y": "calls"}],
     ),

@@ -39,7 +39,7 @@ LABELS = {
     "cost_per_credit_usd": "Cost/credit",
     "p50_cost_usd": "p50/job",
     "p95_cost_usd": "p95/job",
-    "break_even_price_usd": "Break-even/mo",
+    "break_even_price_usd": "Break-even",
     "price_per_month": "Price/mo",
     "revenue_usd": "Revenue",
     "margin_usd": "Margin",
@@ -62,6 +62,8 @@ HELP = {
     "unique_installs": "Installs that made calls with this tier; an install that changed tier counts in each.",
     "losing": "Marked when the install cost more than it paid in the range.",
     "subscribers": "Paying subscribers from pricing.toml, when set.",
+    "installs": "Each install once, under the tier of its latest call in the range.",
+    "break_even_price_usd": "The monthly price at which the tier would pay for itself.",
 }
 # Put right after the label columns, so a narrow screen shows what matters first.
 FIRST = ("revenue_usd", "cost_usd", "margin_usd", "margin_pct", "calls")
@@ -133,7 +135,8 @@ def column_config(shown: pd.DataFrame, unit_costs: tuple[str, ...] = ()) -> dict
         label = LABELS.get(name) or _label(name)
         what = kind(name, shown[name], unit_costs)
         common = {"help": HELP.get(name), "pinned": True if position == 0 and what == "text" else None}
-        if what != "text" and what != "marker" and shown[name].dtype == object:  # fmt's text of a number
+        numeric = pd.api.types.is_numeric_dtype(shown[name]) or pd.api.types.is_datetime64_any_dtype(shown[name])
+        if what not in ("text", "marker") and not numeric:  # fmt's text of a number
             config[name] = st.column_config.TextColumn(label, alignment="right", width="small", **common)
         elif what == "money":
             config[name] = st.column_config.NumberColumn(label, format="dollar", width="small", **common)

@@ -38,7 +38,7 @@ def start(title: str) -> View:
     check here keeps a page closed even if it were ever run some other way."""
     if not auth.passed():
         st.stop()
-    st.set_page_config(page_title=f"{title} · relay-metrics")
+    st.set_page_config(page_title=f"{title} · relay-metrics", layout="wide")  # a bare call can reset it
     with st.sidebar:
         for path, label, icon in PAGES:
             st.page_link(path, label=label, icon=icon)

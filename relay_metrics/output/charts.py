@@ -18,6 +18,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
+from relay_metrics.metrics import breakdowns
 from relay_metrics.metrics.zones import WEEKDAY_NAMES
 from relay_metrics.output import colours, fmt
 from relay_metrics.output.export import display_safe
@@ -142,8 +143,9 @@ def status_chart(status_df: pd.DataFrame) -> alt.Chart:
 def tier_chart(tier_df: pd.DataFrame) -> alt.LayerChart:
     """Cost (bars) and calls (points) per tier, most cost first."""
     shown = ("calls", "cost_usd", "unique_installs", "summaries", "cost_per_install_usd", "cost_per_summary_usd")
-    data = _data(tier_df, ("tier", "cost_usd", "calls"), shown)
-    x = alt.X("tier:N", title="Tier", sort=alt.EncodingSortField("cost_usd", order="descending"))
+    data = _data(breakdowns.most_cost_first(tier_df), ("tier", "cost_usd", "calls"), shown)
+    # In the data's order: a sort field is lost when the layers' domains are merged.
+    x = alt.X("tier:N", title="Tier", sort=None, axis=alt.Axis(labelAngle=0))
     base = alt.Chart(data).encode(x=x, tooltip=[alt.Tooltip("tier:N", title="Tier"), *_tips(data, shown)])
     series = ("Cost", "Calls")
     bars = base.mark_bar().encode(y=alt.Y("cost_usd:Q", axis=_money_axis("Cost (USD)", colours.COST)))
@@ -175,9 +177,7 @@ def cost_speed_scatter(df: pd.DataFrame) -> alt.Chart:
             ),
             y=alt.Y("avg_cost_usd:Q", title="Average cost per call", axis=alt.Axis(format=fmt.D3_UNIT_COST_AXIS)),
             size=alt.Size("calls:Q", title="Calls", legend=alt.Legend(format=fmt.D3_COUNT)),
-            color=alt.Color(
-                "backend:N", title="Backend", scale=_colour_scale(data["backend"].tolist(), colours.label_colour)
-            ),
+            color=alt.Color("backend:N", title="Backend", scale=alt.Scale(range=list(colours.LABEL_PALETTE))),
             tooltip=[
                 alt.Tooltip("model:N", title="Model"),
                 alt.Tooltip("backend:N", title="Backend"),
@@ -236,7 +236,7 @@ def margin_chart(by_tier: pd.DataFrame) -> alt.LayerChart:
         alt.Chart(data, title="Margin by tier")
         .mark_bar()
         .encode(
-            x=alt.X("tier:N", title="Tier", sort="-y"),
+            x=alt.X("tier:N", title="Tier", sort="-y", axis=alt.Axis(labelAngle=0)),
             y=alt.Y("margin_usd:Q", title="Margin (USD)", axis=alt.Axis(format=fmt.D3_MONEY)),
             color=alt.Color(
                 "outcome:N",
@@ -272,7 +272,7 @@ def install_cost_chart(per_install: pd.DataFrame) -> alt.LayerChart:
         alt.Chart(data, title="Cost per install per month, against the tier's price")
         .mark_boxplot(extent="min-max", size=36)
         .encode(
-            x=alt.X("tier:N", title="Tier"),
+            x=alt.X("tier:N", title="Tier", axis=alt.Axis(labelAngle=0)),
             y=alt.Y("cost_per_month_usd:Q", scale=y_scale, axis=y_axis),
             color=alt.Color("tier:N", legend=None, scale=_colour_scale(data["tier"].tolist(), colours.tier_colour)),
         )

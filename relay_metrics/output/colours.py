@@ -34,7 +34,7 @@ KNOWN_TIERS = {"core": TIER_PALETTE[0], "pro": TIER_PALETTE[1], "max": TIER_PALE
 NO_TIER = "#c7c7c7"  # "unknown" (no tier in the record) and "unattributed" (no install id)
 _NO_TIER_NAMES = frozenset({"unknown", "unattributed", ""})
 
-# Other labels (backends, ...): a stable colour by name, from hues that mean nothing else.
+# Other labels (backends, ...): hues that mean nothing else, in turn.
 LABEL_PALETTE = ("#6b6ecf", "#8c6d31", "#637939", "#393b79", "#e7ba52", "#ad494a")
 
 # A series name (as legends show it) -> its colour, for two-axis charts' legends.
@@ -70,13 +70,3 @@ def series_domain(names: Iterable[str]) -> tuple[list[str], list[str]]:
     """(domain, range) for a legend naming figures ("Cost", "Calls", ...)."""
     names = list(names)
     return names, [SERIES[n] for n in names]
-
-
-def label_colour(label: str) -> str:
-    """The colour of any other label (a backend, a model), fixed by its name."""
-    return LABEL_PALETTE[zlib.crc32(label.encode("utf-8", "backslashreplace")) % len(LABEL_PALETTE)]
-
-
-def label_domain(labels: Iterable[str]) -> tuple[list[str], list[str]]:
-    names = list(dict.fromkeys(labels))
-    return names, [label_colour(n) for n in names]
