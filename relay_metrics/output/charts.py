@@ -76,13 +76,12 @@ def _tips(df: pd.DataFrame, columns: tuple[str, ...]) -> list[alt.Tooltip]:
     return [alt.Tooltip(f"{name}_text:N", title=_TITLES[name]) for name in columns if f"{name}_text" in df]
 
 
-def _series(layer: alt.Chart, name: str, names: tuple[str, ...]) -> alt.Chart:
+def _series(layer: alt.Chart, name: str, names: tuple[str, ...], symbol: str = "circle") -> alt.Chart:
     """`layer` coloured as the series `name`, in a legend shared with the other `names`."""
     domain, range_ = colours.series_domain(names)
+    legend = alt.Legend(title=None, orient="top", symbolType=symbol, symbolStrokeWidth=4)
     return layer.transform_calculate(series=f"'{name}'").encode(
-        color=alt.Color(
-            "series:N", scale=alt.Scale(domain=domain, range=range_), legend=alt.Legend(title=None, orient="top")
-        )
+        color=alt.Color("series:N", scale=alt.Scale(domain=domain, range=range_), legend=legend)
     )
 
 
@@ -286,5 +285,6 @@ def install_cost_chart(per_install: pd.DataFrame) -> alt.LayerChart:
             tooltip=[alt.Tooltip("tier:N", title="Tier"), *_tips(prices, ("price_per_month",))],
         )
     )
-    price_ticks = _series(price_ticks, "Price", ("Price",))
-    return alt.layer(boxes, price_ticks).resolve_scale(color="independent")
+    price_ticks = _series(price_ticks, "Price", ("Price",), symbol="stroke")
+    # Tall enough that every power of ten on the axis keeps its label.
+    return alt.layer(boxes, price_ticks).resolve_scale(color="independent").properties(height=360)
