@@ -31,6 +31,15 @@ PAGES = (
 )
 
 
+# Our own fixed CSS (never log text). On a phone a table's toolbar always shows, 44 px above
+# the table, where it would cover the end of the heading over it: give it that room.
+PHONE_STYLE = """<style>
+@media (max-width: 640px) {
+  [data-testid="stElementContainer"]:has([data-testid="stDataFrame"]) { margin-top: 44px; }
+}
+</style>"""
+
+
 def start(title: str) -> View:
     """The page's title, the page links, the shared sidebar and any notices.
 
@@ -45,6 +54,7 @@ def start(title: str) -> View:
         auth.logout_control()
         st.divider()
     view = sidebar()
+    st.html(PHONE_STYLE)
     st.title(title)
     if view.choice.is_demo:
         st.info(DEMO_BANNER)
