@@ -273,7 +273,8 @@ def test_revenue_and_margin_changes_equal_the_cli_figures_of_both_periods(demo_l
     from relay_metrics.cli import main
     from relay_metrics.metrics.pricing import DEFAULT_PRICING
     from relay_metrics.metrics.profit import span_of
-    from relay_metrics.output.change import change, signed_money, signed_points
+    from relay_metrics.output import fmt
+    from relay_metrics.output.change import change, percent_points
 
     at = app(demo_log, monkeypatch).run()
     today = today_in("UTC")
@@ -292,9 +293,9 @@ def test_revenue_and_margin_changes_equal_the_cli_figures_of_both_periods(demo_l
     assert then["revenue_usd"] > 0  # the demo log has data in both weeks
     cards = {m.label: m for m in at.metric}
     assert cards["Revenue"].value == f"${now['revenue_usd']:,.2f}"
-    assert cards["Revenue"].delta == change(now["revenue_usd"], then["revenue_usd"], signed_money).text
-    assert cards["Margin"].delta == change(now["margin_usd"], then["margin_usd"], signed_money).text
-    assert cards["Margin %"].delta == change(now["margin_pct"], then["margin_pct"], signed_points).text
+    assert cards["Revenue"].delta == change(now["revenue_usd"], then["revenue_usd"], fmt.money).text
+    assert cards["Margin"].delta == change(now["margin_usd"], then["margin_usd"], fmt.money).text
+    assert cards["Margin %"].delta == change(now["margin_pct"], then["margin_pct"], percent_points).text
     assert "(" in cards["Margin"].delta and "%" in cards["Margin"].delta  # percent beside the absolute
 
 

@@ -13,7 +13,7 @@ import pytest
 from relay_metrics.demo import write_demo_log
 from relay_metrics.ingest.loader import load_log
 from relay_metrics.metrics import breakdowns as bd
-from relay_metrics.output import charts
+from relay_metrics.output import charts, colours
 from tests.helpers import record
 
 END = 1_767_225_600_000  # 2026-01-01T00:00Z
@@ -47,7 +47,7 @@ CHARTS = {
     "status": (charts.status_chart, bd.status_mix, ["bar"], [{"x": "calls", "y": "status", "color": "status"}]),
     "tier": (
         charts.tier_chart,
-        bd.tier_table,
+        lambda f: bd.most_cost_first(bd.tier_table(f)),  # the chart draws the most costly tier first
         ["bar", "point"],
         [{"x": "tier", "y": "cost_usd"}, {"x": "tier", "y": "calls"}],
     ),
@@ -110,9 +110,16 @@ def test_chart_spec(demo, name):
     assert [layer["mark"]["type"] for layer in layers(spec)] == marks
     for layer, channels in zip(layers(spec), encodings):
         assert {channel: layer["encoding"][channel]["field"] for channel in channels} == channels
-        tooltip_fields = [t["field"] for t in layer["encoding"]["tooltip"]]
-        assert set(channels.values()) <= set(tooltip_fields)
-    assert values(spec) == as_chart_data(table)
+        tooltip_fields = {t["field"].removesuffix("_text") for t in layer["encoding"]["tooltip"]}
+        assert set(channels.values()) <= tooltip_fields
+    drawn = values(spec)
+    assert len(drawn) == len(table)
+    for row, expected in zip(drawn, as_chart_data(table)):
+        assert {k: v for k, v in row.items() if not k.endswith("_text")} == {
+            k: expected[k] for k in row if k in expected
+        }
+        # tooltips show fmt's text: never "null" or "nan"
+        assert all(isinstance(row[k], str) and row[k] for k in row if k.endswith("_text"))
     assert isinstance(spec["title"], str) and spec["title"]
 
 
@@ -161,3 +168,65 @@ def test_hostile_text_reaches_charts_only_as_escaped_data(write_log):
         assert shown in {v for row in values(spec) for v in row.values() if isinstance(v, str)}
         without_data = json.dumps({k: v for k, v in spec.items() if k != "datasets"}, ensure_ascii=False)
         assert "onerror" not in without_data  # never in a title, axis or legend label
+
+
+@pytest.mark.parametrize("name", ["daily", "install_daily", "tier", "hourly"])
+def test_two_axis_charts_name_both_series_in_one_legend(demo, name):
+    draw, table_of, _, _ = CHARTS[name]
+    spec = draw(table_of(demo)).to_dict()
+    assert spec["resolve"] == {"scale": {"y": "independent"}}
+    colour_by_series = {}
+    for layer in layers(spec):
+        colour = layer["encoding"]["color"]
+        assert colour["field"] == "series" and colour["legend"] is not None
+        (calculated,) = [t["calculate"] for t in layer["transform"]]
+        name_of_layer = calculated.strip("'")
+        scale = colour["scale"]
+        colour_by_series[name_of_layer] = dict(zip(scale["domain"], scale["range"]))[name_of_layer]
+    assert colour_by_series == {"Cost": colours.COST, "Calls": colours.CALLS}
+
+
+def test_status_colours_mean_the_same_on_every_chart(demo):
+    spec = charts.status_chart(bd.status_mix(demo)).to_dict()
+    statuses = sorted({row["status"] for row in values(spec)})  # Vega's domain: the data's, sorted
+    assert dict(zip(statuses, spec["encoding"]["color"]["scale"]["range"])) == {
+        "error": colours.ERROR,
+        "refused": colours.REFUSED,
+        "success": colours.SUCCESS,
+    }
+
+
+def _tier_colours(per_install: pd.DataFrame) -> dict[str, str]:
+    spec = charts.install_cost_chart(per_install).to_dict()
+    boxes = spec["layer"][0]
+    tiers = sorted({row["tier"] for row in spec["datasets"][boxes["data"]["name"]]})
+    return dict(zip(tiers, boxes["encoding"]["color"]["scale"]["range"]))
+
+
+def test_a_tier_keeps_its_colour_whatever_the_filter():
+    per_install = pd.DataFrame(
+        {
+            "tier": ["core", "pro", "max", "pro"],
+            "cost_per_month_usd": [0.5, 3.0, 30.0, 0.0],
+            "price_per_month": [0.0, 9.99, 24.99, 9.99],
+        }
+    )
+    every = _tier_colours(per_install)
+    assert every == {t: colours.tier_colour(t) for t in ("core", "max", "pro")}
+    assert _tier_colours(per_install[per_install["tier"] == "pro"]) == {"pro": every["pro"]}
+    assert _tier_colours(per_install[per_install["tier"] != "core"]) == {"max": every["max"], "pro": every["pro"]}
+    assert colours.PRICE not in every.values() and colours.LOSS not in every.values()
+
+
+def test_cost_per_install_axis_labels_each_power_of_ten_and_names_the_price():
+    per_install = pd.DataFrame(
+        {"tier": ["core", "pro"], "cost_per_month_usd": [0.02, 160.0], "price_per_month": [0.0, 9.99]}
+    )
+    spec = charts.install_cost_chart(per_install).to_dict()
+    boxes, prices = spec["layer"]
+    axis = boxes["encoding"]["y"]["axis"]
+    assert axis["values"] == [0.0, 0.01, 0.1, 1.0, 10.0, 100.0, 1000.0]
+    assert boxes["encoding"]["y"]["scale"]["type"] == "symlog"
+    assert prices["mark"]["type"] == "tick"
+    assert prices["encoding"]["color"]["scale"] == {"domain": ["Price"], "range": [colours.PRICE]}
+    assert [row["price_per_month_text"] for row in spec["datasets"][prices["data"]["name"]]] == ["$0.00", "$9.99"]

@@ -13,8 +13,7 @@ import pytest
 import requests
 
 from tests.helpers import REPO
-
-from .test_attacker import Server, free_port, open_session, run_server
+from tests.rawclient import Server, free_port, open_session, run_server
 
 NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
 pytestmark = pytest.mark.skipif(

@@ -7,8 +7,8 @@ import streamlit as st
 from relay_metrics.app import alerts_panel, page, prices
 from relay_metrics.metrics import breakdowns
 from relay_metrics.metrics.filters import apply_filters
-from relay_metrics.output import charts
-from relay_metrics.output.change import change, signed_count, signed_money, signed_points, signed_seconds
+from relay_metrics.output import charts, fmt
+from relay_metrics.output.change import change, percent_points
 
 view = page.start("Overview")
 alerts_panel.firing_now(view)  # rules that fire now, before anything else
@@ -28,49 +28,37 @@ st.caption(
 )
 
 
-def money(value, digits=2):
-    return None if value is None else f"${value:,.{digits}f}"
-
-
-def seconds(ms):
-    return None if ms is None else f"{ms / 1000:,.2f} s"
-
-
-def card(column, label, value, key, absolute, inverse=False, now=current, then=previous):
+def card(column, label, key, show, inverse=False, now=current, then=previous, help=None, show_change=None):
+    """A metric card: the value in `show`'s format, and its change against the period before
+    (in `show_change`'s, for rates whose change is in points)."""
     # A change from a period without calls says nothing: no delta then.
     has_previous = bool(previous["calls"])
-    moved = change(now.get(key), then.get(key) if has_previous else None, absolute)
+    moved = change(now.get(key), then.get(key) if has_previous else None, show_change or show)
     column.metric(
         label,
-        value,
+        show(now.get(key)),
         moved.text,
         delta_color="inverse" if inverse else "normal",
         delta_arrow=moved.arrow,
+        help=help,
     )
 
 
 cards = st.columns(4)
-card(cards[0], "Calls", f"{current['calls']:,}", "calls", signed_count)
-card(
-    cards[1],
-    "Success rate",
-    f"{current['success_rate']:.1%}",
-    "success_rate",
-    lambda d: signed_points(d * 100),
-)
-card(cards[2], "Total cost", money(current["total_cost_usd"]), "total_cost_usd", signed_money, inverse=True)
-card(
-    cards[3],
-    "Cost per summary job",
-    money(current["cost_per_summary_usd"], 4),
-    "cost_per_summary_usd",
-    lambda d: signed_money(d, 4),
-    inverse=True,
-)
+card(cards[0], "Calls", "calls", fmt.count)
+card(cards[1], "Success rate", "success_rate", fmt.share, show_change=fmt.points)
+card(cards[2], "Total cost", "total_cost_usd", fmt.money, inverse=True)
+card(cards[3], "Cost per summary job", "cost_per_summary_usd", fmt.unit_cost, inverse=True)
 cards = st.columns(4)
-card(cards[0], "Average duration", seconds(current["avg_duration_ms"]), "avg_duration_ms", signed_seconds, True)
-card(cards[1], "p95 duration", seconds(current["p95_duration_ms"]), "p95_duration_ms", signed_seconds, True)
-card(cards[2], "Tokens", f"{current['total_tokens']:,.0f}", "total_tokens", signed_count)
+card(cards[0], "Average duration", "avg_duration_ms", fmt.duration, inverse=True)
+card(cards[1], "p95 duration", "p95_duration_ms", fmt.duration, inverse=True)
+card(
+    cards[2],
+    "Tokens",
+    "total_tokens",
+    fmt.count_short,
+    help=f"{fmt.count(current['total_tokens'])} tokens: input, output and thinking.",
+)
 
 file_pricing, _, pricing_error = prices.current()
 cost_only = prices.cost_only_filters(view)
@@ -83,17 +71,9 @@ else:
     now = prices.view_margins(view, file_pricing).total
     then = prices.view_margins(view, file_pricing, before).total
     cards = st.columns(4)
-    card(cards[0], "Revenue", money(now["revenue_usd"]), "revenue_usd", signed_money, now=now, then=then)
-    card(cards[1], "Margin", money(now["margin_usd"]), "margin_usd", signed_money, now=now, then=then)
-    card(
-        cards[2],
-        "Margin %",
-        "–" if now["margin_pct"] is None else f"{now['margin_pct']:.1f}%",
-        "margin_pct",
-        signed_points,
-        now=now,
-        then=then,
-    )
+    card(cards[0], "Revenue", "revenue_usd", fmt.money, now=now, then=then)
+    card(cards[1], "Margin", "margin_usd", fmt.money, now=now, then=then)
+    card(cards[2], "Margin %", "margin_pct", fmt.percent, now=now, then=then, show_change=percent_points)
     st.caption('Revenue from pricing.toml and the log\'s activity (see Profitability, "How this is computed").')
 
 st.subheader("Cost and calls by day")
@@ -101,7 +81,7 @@ daily = breakdowns.daily(view.frame, view.zone, view.start, view.end)
 chart, numbers = st.columns([3, 2])
 chart.altair_chart(charts.daily_chart(daily), width="stretch")
 with numbers:
-    page.table(daily, "daily", height=360)
+    page.table(daily, "daily", height=360, zone=view.zone)
 
 st.subheader("Status mix")
 mix = breakdowns.status_mix(view.frame)

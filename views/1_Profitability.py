@@ -5,8 +5,8 @@ import streamlit as st
 
 from relay_metrics.app import page, prices
 from relay_metrics.metrics import profit
-from relay_metrics.output import charts
-from relay_metrics.output.change import signed_money, signed_points
+from relay_metrics.output import charts, fmt
+from relay_metrics.output.change import change, percent_points
 from relay_metrics.output.export import visible
 
 HOW = """
@@ -65,7 +65,7 @@ if actual.unpriced_tiers:
 
 if cost_only:
     st.caption(prices.cost_only_note(cost_only))
-    st.metric("Cost", f"${float(view.frame['cost_usd'].sum()):,.2f}", help="The calls every filter keeps.")
+    st.metric("Cost", fmt.money(float(view.frame["cost_usd"].sum())), help="The calls every filter keeps.")
 else:
     st.caption("Actual figures, at the pricing file's prices.")
     page.margin_cards(actual.total)
@@ -85,16 +85,17 @@ else:
     chart, numbers = st.columns([2, 3])
     chart.altair_chart(charts.margin_chart(profit.costliest_tiers(actual.by_tier, SHOWN_TIERS)), width="stretch")
     with numbers:
-        page.table(actual.by_tier, "margins-by-tier")
+        page.table(actual.by_tier, "margins-by-tier", secondary=("price_per_month", "cost_per_install_month_usd"))
+        st.caption("Installs: each once, under the tier of its latest call; revenue counts paying subscribers.")
 
     st.subheader("By install")
     losers = profit.loss_makers(actual)
     lines = [
-        f"{row.losing:,} of {row.installs:,} {visible(row.tier)} installs cost more than they pay"
+        f"{fmt.count(row.losing)} of {fmt.count(row.installs)} {visible(row.tier)} installs cost more than they pay"
         for row in losers.head(SHOWN_TIERS).itertuples()
     ]
     if len(losers) > SHOWN_TIERS:
-        lines.append(f"... and {len(losers) - SHOWN_TIERS:,} more tiers (see the tables)")
+        lines.append(f"... and {fmt.count(len(losers) - SHOWN_TIERS)} more tiers (see the tables)")
     st.text("\n".join(lines))
     chart, numbers = st.columns([2, 3])
     spread = profit.cost_per_install_month(actual)
@@ -118,26 +119,25 @@ unit = profit.unit_economics(view.frame, jobs)
 cards = st.columns(4)
 cards[0].metric(
     "Cost per summary job",
-    "–" if unit["cost_per_job_usd"] is None else f"${unit['cost_per_job_usd']:.4f}",
+    fmt.unit_cost(unit["cost_per_job_usd"]),
     help="The cost of every call with a job id ÷ the jobs that delivered a summary (a successful analyze).",
 )
-cards[1].metric(
-    "p50 / p95 per summary job",
-    "–" if unit["p50_job_cost_usd"] is None else f"${unit['p50_job_cost_usd']:.4f} / ${unit['p95_job_cost_usd']:.4f}",
-)
-cards[2].metric(
+cards[1].metric("p50 per job", fmt.unit_cost(unit["p50_job_cost_usd"]), help="Half of the jobs cost less than this.")
+cards[2].metric("p95 per job", fmt.unit_cost(unit["p95_job_cost_usd"]), help="95% of the jobs cost less than this.")
+cards[3].metric("Cost per credit", fmt.unit_cost(unit["cost_per_credit_usd"]), help="Cost per credit charged.")
+cards = st.columns(4)
+cards[0].metric(
     "Jobs without a summary",
-    f"{unit['jobs_without_summary']:,}",
-    f"${unit['cost_without_summary_usd']:,.2f} spent on them",
+    fmt.count(unit["jobs_without_summary"]),
+    f"{fmt.money(unit['cost_without_summary_usd'])} spent on them",
     delta_color="off",
     delta_arrow="off",
 )
-cards[3].metric("Spent on errors / refusals", f"${unit['error_cost_usd']:,.2f} / ${unit['refused_cost_usd']:,.2f}")
+cards[1].metric("Spent on errors", fmt.money(unit["error_cost_usd"]), help="Cost of calls whose status is error.")
+cards[2].metric("Spent on refusals", fmt.money(unit["refused_cost_usd"]), help="Cost of calls the relay refused.")
 st.caption(
-    f"{unit['summary_jobs']:,} jobs delivered a summary. {unit['hardware_only_jobs']:,} jobs ran on hardware alone "
-    "at $0.00000: they are counted apart (hardware-only), not as cheap jobs. Cost per credit charged: "
-    + ("–" if unit["cost_per_credit_usd"] is None else f"${unit['cost_per_credit_usd']:.4f}")
-    + "."
+    f"{fmt.count(unit['summary_jobs'])} jobs delivered a summary. {fmt.count(unit['hardware_only_jobs'])} jobs ran "
+    "on hardware alone at $0: they are counted apart (hardware-only), not as cheap jobs."
 )
 left, right = st.columns(2)
 with left:
@@ -173,13 +173,9 @@ with comparison:
             cards, [("Revenue", "revenue_usd"), ("Margin", "margin_usd"), ("Margin %", "margin_pct")]
         ):
             real, maybe = actual.total[key], what_if.total[key]
-            if key == "margin_pct":
-                shown = "–" if maybe is None else f"{maybe:.1f}%"
-                delta = None if maybe is None or real is None else signed_points(maybe - real)
-                base = "–" if real is None else f"{real:.1f}%"
-            else:
-                shown, delta, base = f"${maybe:,.2f}", signed_money(maybe - real), f"${real:,.2f}"
-            card.metric(f"What-if {label.lower()}", shown, delta, delta_arrow="off" if maybe == real else "auto")
-            card.caption(f"Actual {label.lower()}: {base}")
+            show = fmt.percent if key == "margin_pct" else fmt.money
+            moved = change(maybe, real, percent_points if key == "margin_pct" else fmt.money)
+            card.metric(f"What-if {label.lower()}", show(maybe), moved.text, delta_arrow=moved.arrow)
+            card.caption(f"Actual {label.lower()}: {show(real)}")
         compared = profit.compare(actual, what_if)
         page.table(compared[compared["tier"] != profit.ALL_TIERS], "what-if-vs-actual", height=320)

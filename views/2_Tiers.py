@@ -1,4 +1,4 @@
-"""Tiers: what each subscription tier calls and costs."""
+"""Tiers: what each subscription tier calls and costs, the most costly first."""
 
 import streamlit as st
 
@@ -9,12 +9,13 @@ from relay_metrics.output import charts
 view = page.start("Tiers")
 page.require_rows(view)
 
-tiers = breakdowns.tier_table(view.frame)
-chart, numbers = st.columns([2, 3])
-chart.altair_chart(charts.tier_chart(tiers), width="stretch")
-with numbers:
-    page.table(tiers, "tiers")
+tiers = breakdowns.most_cost_first(breakdowns.tier_table(view.frame))
+page.table(tiers, "tiers")
 st.caption(
-    "Tier is the tier each call carried. Unique installs counts distinct install ids, a missing id "
-    "counting as one, as the relay's own dashboard does. Cost per summary divides by distinct job ids."
+    "Each row is the calls that carried the tier. Installs are the installs that made those calls: one that "
+    "changed tier counts under both, and calls without an install id count as one install, as the relay's own "
+    "dashboard does. Profitability counts differently: each install once, under the tier of its latest call, "
+    "and paying subscribers from pricing.toml where set, so its numbers can be lower. "
+    "Cost per summary divides by distinct job ids."
 )
+st.altair_chart(charts.tier_chart(tiers), width="stretch")

@@ -1,4 +1,4 @@
-"""Models: cost, tokens and speed of each model, pipeline and backend."""
+"""Models: cost, tokens and speed of each model, pipeline and backend, the most costly first."""
 
 import streamlit as st
 
@@ -10,19 +10,20 @@ view = page.start("Models")
 page.require_rows(view)
 
 st.subheader("Cost against speed")
-chart, numbers = st.columns([3, 2])
-speed = breakdowns.cost_vs_speed_table(view.frame)
+chart, numbers = st.columns(2)
+speed = breakdowns.most_cost_first(breakdowns.cost_vs_speed_table(view.frame))
 chart.altair_chart(charts.cost_speed_scatter(speed), width="stretch")
 with numbers:
-    page.table(speed, "cost-vs-speed")
+    page.table(speed, "cost-vs-speed", secondary=("backend",))
+    st.caption("Colour on the chart: each model's most used backend (in the CSV).")
 
 st.subheader("By model")
-page.table(breakdowns.model_table(view.frame), "models")
+page.table(breakdowns.most_cost_first(breakdowns.model_table(view.frame)), "models")
 
 left, right = st.columns(2)
 with left:
     st.subheader("By pipeline")
-    page.table(breakdowns.pipeline_table(view.frame), "pipelines")
+    page.table(breakdowns.most_cost_first(breakdowns.pipeline_table(view.frame)), "pipelines")
 with right:
     st.subheader("By backend")
-    page.table(breakdowns.backend_table(view.frame), "backends")
+    page.table(breakdowns.most_cost_first(breakdowns.backend_table(view.frame)), "backends")

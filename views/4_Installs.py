@@ -17,7 +17,7 @@ top = controls[0].number_input(
 prefix = controls[1].text_input("Install id starts with", key="installs_prefix", placeholder="e.g. 3fa9")
 installs = breakdowns.installs_table(view.frame, top=int(top), prefix=prefix)
 st.subheader("Top installs by spend")
-page.table(installs.drop(columns="last_active_at"), "installs", height=420)  # last_active shows it as a time
+page.table(installs.drop(columns="last_active_at"), "installs", height=420, zone=view.zone)  # last_active: a time
 
 st.subheader("One install")
 if installs.empty:
@@ -48,9 +48,21 @@ daily = breakdowns.install_daily(view.frame, install_id, view.zone)
 chart, numbers = st.columns([3, 2])
 chart.altair_chart(charts.install_daily_chart(daily), width="stretch")
 with numbers:
-    page.table(daily, "install-daily", height=300)
+    page.table(daily, "install-daily", height=300, zone=view.zone)
 jobs_tab, calls_tab = st.tabs(["Jobs", "Calls"])
 with jobs_tab:
-    page.table(breakdowns.install_jobs(view.frame, install_id), "install-jobs", height=360)
+    page.table(
+        breakdowns.install_jobs(view.frame, install_id),
+        "install-jobs",
+        height=360,
+        zone=view.zone,
+        unit_costs=("cost_usd",),
+    )
 with calls_tab:
-    page.table(breakdowns.install_calls(view.frame, install_id), "install-calls", height=360)
+    page.table(
+        breakdowns.install_calls(view.frame, install_id),
+        "install-calls",
+        height=360,
+        zone=view.zone,
+        unit_costs=("cost_usd",),
+    )

@@ -10,15 +10,15 @@ view = page.start("Traffic")
 page.require_rows(view)
 
 st.subheader("Calls and cost by hour of day")
-st.caption("Hours are local to the time zone picked in the sidebar.")
+st.caption(f"Hours are local to {view.zone} (pick another time zone in the sidebar).")
 hourly = breakdowns.hourly(view.frame, view.zone)
 chart, numbers = st.columns([3, 2])
 chart.altair_chart(charts.hourly_chart(hourly), width="stretch")
 with numbers:
-    page.table(hourly, "hourly", height=420)
+    page.table(hourly, "hourly", height=420, zone=view.zone)  # in hour order: the order is the point
 
 st.subheader("Weekday by hour")
 grid = breakdowns.weekday_hour(view.frame, view.zone)
 st.altair_chart(charts.heatmap(grid), width="stretch")
 with st.expander("The numbers behind the heatmap"):
-    page.table(grid, "weekday-hour", height=360)
+    page.table(grid, "weekday-hour", height=360, zone=view.zone, secondary=("weekday",))

@@ -6,17 +6,21 @@ import streamlit as st
 from relay_metrics.app import page
 from relay_metrics.ingest.pushdown import DISORDER_BOUND_MS
 from relay_metrics.metrics import breakdowns
+from relay_metrics.output import fmt
 
 view = page.start("Data quality")
 report = view.log.report
 
-cards = st.columns(5)
-cards[0].metric("Lines", f"{report.lines:,}")
-cards[1].metric("Records", f"{report.records:,}")
-cards[2].metric("Blank", f"{report.blank:,}")
-cards[3].metric("Rejected", f"{report.rejected_total:,}")
-cards[4].metric("Pending", f"{report.pending:,}", help="An unfinished last line: the relay may be mid-append.")
-st.caption(f"{view.load_note} Lines = records + blank + rejected + pending.")
+COUNTS = [
+    ("Lines", report.lines, "Every line read."),
+    ("Records", report.records, "Lines that are a call record: the figures on every page come from these."),
+    ("Blank", report.blank, "Empty lines: harmless."),
+    ("Rejected", report.rejected_total, "Lines that aren't a call record; the reasons are below."),
+    ("Pending", report.pending, "An unfinished last line: the relay may be writing it right now."),
+]
+for card, (label, value, meaning) in zip(st.columns(len(COUNTS)), COUNTS):
+    card.metric(label, fmt.count_short(value), help=f"{fmt.count(value)}. {meaning}")
+st.caption(f"{view.load_note} Every line is a record, blank, rejected or pending.")
 st.text("Files read, oldest first:\n" + "\n".join(report.files))
 fell_back = report.window_read.fell_back if report.window_read else None
 for warning in report.warnings:
@@ -26,10 +30,10 @@ for warning in report.warnings:
         st.warning("A file could not be read to its end; the lines before the break are counted.")
     st.code(warning, language=None)
 st.caption(
-    f"Order: a record trails the newest one written before it by at most {report.max_disorder_ms / 1000:,.1f} s "
-    f"(a call is logged when it ends, stamped when it began; the longest call read took {report.longest_call_ms / 1000:,.1f} s). "
-    f"Reads of a date range rely on this staying under twice the longest call and at least "
-    f"{DISORDER_BOUND_MS / 60_000:.0f} minutes, and read everything when it doesn't."
+    "Out of order: the relay writes a call when it ends but stamps it with when it began, so a line can be "
+    f"up to {fmt.duration(report.max_disorder_ms)} older than one above it (the longest call read took "
+    f"{fmt.duration(report.longest_call_ms)}). Date ranges read only part of a log as long as this stays under "
+    f"twice the longest call and at least {fmt.duration(DISORDER_BOUND_MS)}, and the whole log when it doesn't."
 )
 
 left, right = st.columns(2)
@@ -38,7 +42,7 @@ with left:
     page.table(breakdowns.rejected_table(report), "rejected")
 with right:
     st.subheader("Fields of the wrong type")
-    st.caption("The record is kept and the field treated as missing.")
+    st.caption("The call is still counted; only that field is treated as missing.")
     page.table(breakdowns.field_problems_table(report), "field-problems")
 
 st.subheader("Samples of rejected lines")
@@ -51,13 +55,10 @@ if report.pending_lines:
 if view.frame.empty:
     st.info("No calls match these dates and filters.")
     st.stop()
-left, right = st.columns(2)
-with left:
-    st.subheader("Top error strings")
-    page.table(breakdowns.top_errors(view.frame), "errors")
-with right:
-    st.subheader("Refusals by tier")
-    page.table(breakdowns.refusals_by_tier(view.frame), "refusals")
+st.subheader("Top error strings")
+page.table(breakdowns.top_errors(view.frame), "errors", zone=view.zone)
+st.subheader("Refusals by tier")
+page.table(breakdowns.refusals_by_tier(view.frame), "refusals")
 
 # Billing export (pricing.toml [billing]): how its rows meet the log's installs.
 from relay_metrics.app import growth_data, prices
@@ -75,7 +76,7 @@ elif found is not None:
     left, right = st.columns(2)
     with left:
         st.caption("Billing rows of these dates that match no install in the log (revenue with no cost)")
-        page.table(pd.DataFrame(matches["rows_matching_no_install"]), "billing-unmatched-rows")
+        page.table(pd.DataFrame(matches["rows_matching_no_install"]), "billing-unmatched-rows", zone=view.zone)
     with right:
         st.caption("Installs with calls in these dates and no billing row (unpaid: cost, no revenue)")
         page.table(

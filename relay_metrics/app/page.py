@@ -8,6 +8,7 @@ import streamlit as st
 from relay_metrics.app import auth, scenario
 from relay_metrics.app.columns import column_config, for_display
 from relay_metrics.app.sidebar import View, sidebar
+from relay_metrics.output import fmt
 from relay_metrics.output.export import csv_bytes, display_safe
 
 DEMO_BANNER = (
@@ -33,6 +34,15 @@ PAGES = (
 )
 
 
+# Our own fixed CSS (never log text). On a phone a table's toolbar always shows, 44 px above
+# the table, where it would cover the end of the heading over it: give it that room.
+PHONE_STYLE = """<style>
+@media (max-width: 640px) {
+  [data-testid="stElementContainer"]:has([data-testid="stDataFrame"]) { margin-top: 44px; }
+}
+</style>"""
+
+
 def start(title: str) -> View:
     """The page's title, the page links, the shared sidebar and any notices.
 
@@ -40,7 +50,7 @@ def start(title: str) -> View:
     check here keeps a page closed even if it were ever run some other way."""
     if not auth.passed():
         st.stop()
-    st.set_page_config(page_title=f"{title} · relay-metrics", layout="wide")  # a second call resets what it omits
+    st.set_page_config(page_title=f"{title} · relay-metrics", layout="wide")  # a bare call can reset it
     with st.sidebar:
         for path, label, icon in PAGES:
             st.page_link(path, label=label, icon=icon)
@@ -48,6 +58,7 @@ def start(title: str) -> View:
         st.divider()
     scenario.keep()
     view = sidebar()
+    st.html(PHONE_STYLE)
     st.title(title)
     if title != "Profitability":
         scenario.banner()  # the figures here are actuals: say so while a scenario exists
@@ -69,23 +80,39 @@ def margin_cards(money: dict, prefix: str = "") -> None:
     """Revenue, cost, margin and margin % (keys revenue_usd, cost_usd, margin_usd, margin_pct)."""
     cards = st.columns(4)
     for card, (label, key) in zip(cards, [("Revenue", "revenue_usd"), ("Cost", "cost_usd"), ("Margin", "margin_usd")]):
-        card.metric(f"{prefix}{label}".capitalize(), f"${money[key]:,.2f}")
-    pct = money["margin_pct"]
-    cards[3].metric(f"{prefix}margin %".capitalize(), "–" if pct is None else f"{pct:.1f}%")
+        card.metric(f"{prefix}{label}".capitalize(), fmt.money(money[key]))
+    cards[3].metric(f"{prefix}margin %".capitalize(), fmt.percent(money["margin_pct"]))
 
 
-def table(frame: pd.DataFrame, name: str, *, height: int | str = "auto") -> None:
-    """A table with readable columns, and its data as a spreadsheet-safe CSV download."""
+def table(
+    frame: pd.DataFrame,
+    name: str,
+    *,
+    height: int | str = "auto",
+    zone: str = "UTC",
+    unit_costs: tuple[str, ...] = (),
+    secondary: tuple[str, ...] = (),
+) -> None:
+    """A table formatted by `fmt`, and its raw data as a spreadsheet-safe CSV.
+
+    Times show in `zone`; `unit_costs` names cost columns of one call or job (shown like any
+    unit cost); `secondary` columns are left out on screen, so the key ones fit, and kept in
+    the CSV.
+
+    The download neither reruns the page (on_click="ignore") nor builds the CSV before it is
+    asked for: each click builds it afresh on the server, so fast repeated clicks all get it."""
     if frame.empty:
         st.caption("Nothing to show for this selection.")
         return
-    shown = display_safe(for_display(frame))
-    st.dataframe(shown, hide_index=True, column_config=column_config(shown), width="stretch", height=height)
+    shown = display_safe(for_display(frame.drop(columns=list(secondary)), zone, unit_costs))
+    config = column_config(shown, unit_costs)
+    st.dataframe(shown, hide_index=True, column_config=config, width="stretch", height=height)
     st.download_button(
         "Download CSV",
-        lambda: csv_bytes(frame),  # built only when clicked: a big table takes a while
+        lambda: csv_bytes(frame),
         file_name=f"relay-metrics-{name}.csv",
         mime="text/csv",
         key=f"download-{name}",
         icon=":material/download:",
+        on_click="ignore",
     )

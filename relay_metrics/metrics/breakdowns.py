@@ -172,6 +172,17 @@ def backend_table(frame: pd.DataFrame) -> pd.DataFrame:
     return _rows_frame(figures.by_field(frame, "backend"), ("backend", "calls", "cost_usd", "avg_duration_ms"))
 
 
+def most_cost_first(table: pd.DataFrame) -> pd.DataFrame:
+    """A table for a page: the most cost first (ties: most calls, then the reference's order).
+
+    The tables above keep the reference's order (the CLI's JSON does too); pages show what
+    costs most on top. A table with a cost per call (cost_vs_speed) ranks by that times calls."""
+    cost = table["cost_usd"] if "cost_usd" in table else table["avg_cost_usd"] * table["calls"]
+    calls = table["calls"] if "calls" in table else pd.Series(0, index=table.index)
+    order = np.lexsort((-calls.to_numpy(dtype=np.float64), -cost.fillna(-np.inf).to_numpy(dtype=np.float64)))
+    return table.iloc[order].reset_index(drop=True)
+
+
 def cost_vs_speed_table(frame: pd.DataFrame) -> pd.DataFrame:
     """The reference's cost_vs_speed rows, with each model's most common backend key."""
     rows = figures.cost_vs_speed(figures.by_field(frame, "model"))

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from relay_metrics.output import fmt
+
 
 @dataclass(frozen=True)
 class Change:
@@ -12,30 +14,19 @@ class Change:
     arrow: str  # "auto", or "off" for no change (no arrow on zero)
 
 
-def change(current: float | None, previous: float | None, absolute: Callable[[float], str]) -> Change:
-    """`absolute` writes the signed difference (e.g. "+$12.00"); the percent of the previous
-    value follows it, when that is not zero."""
-    if current is None or previous is None:
+def change(current: float | None, previous: float | None, show: Callable[..., str]) -> Change:
+    """`show(difference, signed=True)` writes the absolute change (fmt.money, fmt.count, ...);
+    the percent of the previous value follows it, when that is not zero. Signs are ASCII:
+    st.metric reads its arrow from them."""
+    if fmt.is_missing(current) or fmt.is_missing(previous):
         return Change(None, "off")
-    delta = current - previous
-    if delta == 0:
-        return Change(f"{absolute(0.0)} (0%)", "off")
-    percent = f" ({delta / abs(previous) * 100:+,.1f}%)" if previous else ""
-    return Change(absolute(delta) + percent, "auto")
+    difference = float(current) - float(previous)  # type: ignore[arg-type]
+    if difference == 0:
+        return Change(f"{show(0.0, signed=True)} (0%)", "off")
+    percent = f" ({fmt.percent(difference / abs(float(previous)) * 100, signed=True)})" if previous else ""  # type: ignore[arg-type]
+    return Change(show(difference, signed=True) + percent, "auto")
 
 
-def signed_money(value: float, digits: int = 2) -> str:
-    sign = "+" if value > 0 else "-" if value < 0 else "±"  # ASCII: st.metric reads the arrow from it
-    return f"{sign}${abs(value):,.{digits}f}"
-
-
-def signed_count(value: float) -> str:
-    return f"{value:+,.0f}" if value else "±0"
-
-
-def signed_points(value: float) -> str:
-    return f"{value:+,.1f} pts" if value else "±0.0 pts"
-
-
-def signed_seconds(ms: float) -> str:
-    return f"{ms / 1000:+,.2f} s" if ms else "±0.00 s"
+def percent_points(value: float, *, signed: bool = True) -> str:
+    """A change of a figure that is already in percent (margin %): 1.5 -> "+1.5 pts"."""
+    return fmt.points(value / 100, signed=signed)

@@ -14,13 +14,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import altair as alt
-import numpy as np
 import pandas as pd
 
 from relay_metrics.metrics.alerts import Firing, Rule, evaluate, log_facts, moments_with_data, window_margins
 from relay_metrics.metrics.pricing import Pricing
 from relay_metrics.metrics.zones import MS_PER_DAY
-from relay_metrics.output import charts
+from relay_metrics.output import charts, fmt
+from relay_metrics.output.change import change, percent_points
 from relay_metrics.output.export import display_safe, visible
 
 TOP_INSTALLS = 10
@@ -211,16 +211,9 @@ def _headline_rows(digest: Digest) -> list[list[str]]:
     rows = []
     for key, label in HEADLINES:
         now, before = digest.current[key], digest.previous[key]
-        shown = _pct if key == "margin_pct" else (_count if key == "calls" else _money)
-        if now is None or before is None:
-            change = "–"
-        elif key == "margin_pct":
-            change = f"{now - before:+.1f} pts"
-        else:
-            diff = now - before
-            relative = f" ({diff / before * 100:+.1f}%)" if before else ""
-            change = (f"{diff:+,}" if key == "calls" else _signed_money(diff)) + relative
-        rows.append([label, shown(now), shown(before), change])
+        shown = fmt.percent if key == "margin_pct" else (fmt.count if key == "calls" else fmt.money)
+        moved = change(now, before, percent_points if key == "margin_pct" else shown)
+        rows.append([label, shown(now), shown(before), moved.text or fmt.DASH])
     return rows
 
 
@@ -229,11 +222,11 @@ def _tier_rows(digest: Digest) -> list[list[str]]:
     return [
         [
             r.tier,
-            _count(r.installs),
-            _money(r.revenue_usd),
-            _money(r.cost_usd),
-            _money(r.margin_usd),
-            _pct(r.margin_pct),
+            fmt.count(r.installs),
+            fmt.money(r.revenue_usd),
+            fmt.money(r.cost_usd),
+            fmt.money(r.margin_usd),
+            fmt.percent(r.margin_pct),
         ]
         for r in ordered.itertuples(index=False)
     ]
@@ -241,7 +234,7 @@ def _tier_rows(digest: Digest) -> list[list[str]]:
 
 def _install_rows(digest: Digest) -> list[list[str]]:
     return [
-        [r.install_id, r.tier, _money(r.cost_usd), _money(r.revenue_usd), _pct(r.cost_pct_of_paid)]
+        [r.install_id, r.tier, fmt.money(r.cost_usd), fmt.money(r.revenue_usd), fmt.percent(r.cost_pct_of_paid)]
         for r in digest.top_installs.itertuples(index=False)
     ]
 
@@ -271,24 +264,6 @@ def _md(text) -> str:
     text = visible(str(text))
     text = "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
     return "".join("\\" + ch if ch in "\\`*_{}[]<>#!|~" else ch for ch in text)
-
-
-def _money(value) -> str:
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return "–"
-    return f"-${-value:,.2f}" if value < 0 else f"${value:,.2f}"
-
-
-def _signed_money(value: float) -> str:
-    return ("+" if value >= 0 else "-") + f"${abs(value):,.2f}"
-
-
-def _pct(value) -> str:
-    return "–" if value is None or (isinstance(value, float) and np.isnan(value)) else f"{value:.1f}%"
-
-
-def _count(value) -> str:
-    return f"{int(value):,}"
 
 
 def _when(ms: float) -> str:
