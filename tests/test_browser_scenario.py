@@ -13,7 +13,7 @@ pytestmark = pytest.mark.browser
 
 
 def test_profitability_with_a_scenario_shows_actual_and_what_if_side_by_side(server, page):
-    link = urllib.parse.urlencode({"whatif": '{"pro":14.99}'})
+    link = urllib.parse.urlencode({"price": "pro:14.99"})
     page.goto(f"{server}/Profitability?{link}")
     settle(page)
     what_if = metric_value(page, "What-if revenue")
@@ -28,9 +28,9 @@ def test_profitability_with_a_scenario_shows_actual_and_what_if_side_by_side(ser
 
     page.goto(f"{server}/?{link}")
     settle(page)
-    assert page.get_by_text("A what-if price scenario is set").first.is_visible()
+    assert page.get_by_text("A what-if scenario is set").first.is_visible()
     assert metric_value(page, "Revenue") == actual  # the Overview shows actuals
-    page.get_by_text("Open the scenario on Profitability").first.click()
+    page.get_by_text("Compare prices on Profitability").first.click()
     settle(page)
     assert metric_value(page, "What-if revenue") == what_if
-    assert "whatif" in page.url
+    assert "price=pro" in page.url

@@ -136,3 +136,10 @@ def test_a_range_wider_than_the_log_on_both_sides_counts_only_the_log(write_log)
     got = revenue(write_log, records, T0 - 30 * DAY, T0 + 50 * DAY)
     # From a's first call to the log's last record: 20 days, not the 80 of the range.
     assert got["a"] == ("pro", pytest.approx(10.0 * 20 * DAY / PERIOD_MS))
+
+
+def test_a_log_without_install_ids_covers_nothing(write_log):
+    frame = load_log(write_log(record(T0, tier="pro"), record(T0 + DAY, install_id=""))).frame
+    covered = coverage(frame)
+    assert covered.empty and list(covered.columns) == ["install_id", "tier", "start_ms", "end_ms"]
+    assert revenue_by_install(covered, price, T0, T0 + DAY).empty

@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from relay_metrics.app import page, planning, prices, scenario_url
+from relay_metrics.app import page, planning, prices
+from relay_metrics.app import scenario as scenario_state
 from relay_metrics.metrics import plan
 from relay_metrics.metrics.scenario import Scenario, ScenarioError, Swap
 from relay_metrics.output import plan_chart
@@ -75,7 +76,7 @@ ignored = [name for name in view.filters.narrowed_fields() if name != "tier"]
 if ignored:
     st.caption("The plan ignores the " + ", ".join(ignored) + " filter(s): revenue can't be split that way.")
 
-scenario, link_error = scenario_url.current()
+scenario, link_error = scenario_state.current()
 if link_error:
     st.warning(link_error)
 
@@ -88,8 +89,8 @@ models = sorted({m for m in frame["model"].astype(object).dropna() if m} & set(r
 
 
 def _set_swaps(swaps: tuple[Swap, ...]) -> None:
-    current, _ = scenario_url.current()
-    scenario_url.store(Scenario(current.prices, current.caps, swaps))
+    current, _ = scenario_state.current()
+    scenario_state.store(Scenario(current.prices, current.caps, swaps))
 
 
 def _add_swap() -> None:
@@ -101,13 +102,13 @@ def _add_swap() -> None:
         None if tier == ALL else tier,
         None if pipeline == ALL else pipeline,
     )
-    current, _ = scenario_url.current()
+    current, _ = scenario_state.current()
     if swap.from_model != swap.to_model and swap not in current.swaps:
         _set_swaps((*current.swaps, swap))
 
 
 def _reset() -> None:
-    scenario_url.store(Scenario())
+    scenario_state.store(Scenario())
     for key in list(st.session_state):
         if key.startswith(("plan_price:", "plan_cap:")):
             del st.session_state[key]
@@ -165,7 +166,7 @@ else:
 
 chosen = Scenario(new_prices, new_caps, scenario.swaps)
 if chosen != scenario:
-    scenario_url.store(chosen)
+    scenario_state.store(chosen)
 st.button("Reset the scenario", key="plan_reset", on_click=_reset, disabled=chosen.is_empty())
 
 try:

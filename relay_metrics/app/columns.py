@@ -165,6 +165,7 @@ _TEXT: dict[str, Callable[[object], str]] = {
     "duration": fmt.duration,
     "count": fmt.count,
     "day": fmt.day,
+    "number": lambda v: fmt.DASH if fmt.is_missing(v) else f"{float(v):,g}",  # type: ignore[arg-type]
 }
 _ALWAYS_TEXT = frozenset({"unit_cost", "duration"})
 

@@ -60,7 +60,7 @@ def start(title: str) -> View:
     view = sidebar()
     st.html(PHONE_STYLE)
     st.title(title)
-    if title != "Profitability":
+    if title not in ("Profitability", "Plan"):
         scenario.banner()  # the figures here are actuals: say so while a scenario exists
     if view.choice.is_demo:
         st.info(DEMO_BANNER)

@@ -153,7 +153,7 @@ def what_if_editor(file_pricing: Pricing, actual: Margins) -> None:
 
 def _reset(file_pricing: Pricing, tiers: list[str]) -> None:
     # Set, not delete: the browser sends the edited value again unless it is overwritten.
-    scenario.clear()
+    scenario.clear_prices()
     for tier in tiers:
         st.session_state[scenario.widget_key(tier)] = file_pricing.price(tier)
 

@@ -1,69 +1,71 @@
-"""The what-if scenario: monthly prices per tier a founder is trying out, kept in the URL.
+"""The scenario a founder is trying: what-if prices (set on Profitability or Plan), usage caps
+and model swaps (Plan). One state for the whole app, so both pages show the same scenario.
 
-One small module so that every page (and the Plan page to come) reads and sets the same
-scenario. It lives in session state and in the `whatif` query parameter (JSON, ASCII only:
-a tier from the log may hold a lone surrogate), so a copied link shows the same comparison.
-Scenario figures are never shown in place of actual ones: see views/1_Profitability.py.
+It lives in the URL (`price=TIER:USD`, `cap=TIER:N`, `swap=[...]`: see metrics.scenario), so a
+copied link shows the same comparison, and in the session, so leaving a page and coming back
+keeps it. Scenario figures are never shown in place of actual ones: pages that compare show
+them beside the actuals, every other page shows actuals under a banner (`banner()`).
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
-import math
+from dataclasses import replace
 
 import streamlit as st
 
-PARAM = "whatif"  # URL query parameter
-_STATE = "whatif_prices"  # session key: tier -> monthly price; present once the URL was read
-PAGE = "views/1_Profitability.py"  # where the scenario is set and compared with actuals
+from relay_metrics.metrics.scenario import URL_KEYS, Scenario, ScenarioError, from_query
+
+SESSION_KEY = "scenario"
+PRICES_PAGE = "views/1_Profitability.py"  # where what-if prices are compared with actuals
+PLAN_PAGE = "views/7_Plan.py"  # where every lever is
 
 
-def parse(text: str) -> dict[str, float]:
-    """The prices a `whatif` parameter holds; anything else in it is dropped."""
+def current() -> tuple[Scenario, str | None]:
+    """The URL's scenario, else the session's last one; with the reason a link's can't be read."""
+    if not any(key in st.query_params for key in URL_KEYS) and SESSION_KEY in st.session_state:
+        scenario = st.session_state[SESSION_KEY]
+        store(scenario)  # a page switch drops the URL's parameters: put them back
+        return scenario, None
     try:
-        value = json.loads(text)
-    except ValueError:
-        return {}
-    if not isinstance(value, dict):
-        return {}
-    return {
-        str(tier): float(price)
-        for tier, price in value.items()
-        if isinstance(price, (int, float)) and not isinstance(price, bool) and math.isfinite(price) and price >= 0
-    }
+        scenario = from_query(st.query_params.get_all)
+    except ScenarioError as exc:
+        return Scenario(), f"The link's scenario can't be read, so none is applied: {exc}"
+    st.session_state[SESSION_KEY] = scenario
+    return scenario, None
 
 
-def encode(prices: dict[str, float]) -> str:
-    return json.dumps(prices, ensure_ascii=True, sort_keys=True, separators=(",", ":"))
+def store(scenario: Scenario) -> None:
+    st.session_state[SESSION_KEY] = scenario
+    query = scenario.to_query()
+    for key in URL_KEYS:
+        if key in query:
+            if st.query_params.get_all(key) != query[key]:
+                st.query_params[key] = query[key]
+        elif key in st.query_params:
+            del st.query_params[key]
 
 
 def keep() -> None:
     """Run first on every page: the URL's scenario on a session's first run, else the
-    session's written back to the URL (a page switch drops query parameters)."""
-    if _STATE not in st.session_state:
-        st.session_state[_STATE] = parse(st.query_params.get(PARAM, "{}"))
-    prices = st.session_state[_STATE]
-    if prices:
-        st.query_params[PARAM] = encode(prices)
-    elif PARAM in st.query_params:
-        del st.query_params[PARAM]
+    session's written back to the URL."""
+    current()
 
 
 def prices() -> dict[str, float]:
-    return dict(st.session_state.get(_STATE) or {})
+    return dict(current()[0].prices)
 
 
 def active() -> bool:
-    return bool(st.session_state.get(_STATE))
+    return not current()[0].is_empty()
 
 
 def set_prices(changed: dict[str, float]) -> None:
-    st.session_state[_STATE] = dict(changed)
-    keep()
+    """New what-if prices; the scenario's caps and swaps stay."""
+    store(replace(current()[0], prices=dict(changed)))
 
 
-def clear() -> None:
+def clear_prices() -> None:
     set_prices({})
 
 
@@ -73,13 +75,21 @@ def widget_key(tier: str) -> str:
 
 
 def banner() -> None:
-    """On pages other than the scenario's: say that the figures are actuals, link back."""
-    if not active():
+    """On pages that show actuals only: say so while a scenario exists, and link to it."""
+    scenario = current()[0]
+    if scenario.is_empty():
         return
+    levers = [
+        name
+        for name, on in (("prices", scenario.prices), ("usage caps", scenario.caps), ("model swaps", scenario.swaps))
+        if on
+    ]
     with st.container(border=True):
         st.warning(
-            "A what-if price scenario is set. The figures on this page are actuals; the scenario is compared "
-            "with them on Profitability.",
+            f"A what-if scenario is set ({', '.join(levers)}). The figures on this page are actuals; "
+            "the scenario is compared with them on Plan" + (" and Profitability." if scenario.prices else "."),
             icon=":material/science:",
         )
-        st.page_link(PAGE, label="Open the scenario on Profitability", icon=":material/payments:")
+        st.page_link(PLAN_PAGE, label="Open the scenario on Plan", icon=":material/tune:")
+        if scenario.prices:
+            st.page_link(PRICES_PAGE, label="Compare prices on Profitability", icon=":material/payments:")

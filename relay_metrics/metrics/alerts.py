@@ -41,6 +41,7 @@ from relay_metrics.metrics.revenue import (
     configured_revenue,
     coverage,
     effective_until,
+    keys_of,
     revenue_by_install,
 )
 from relay_metrics.metrics.zones import MS_PER_DAY
@@ -235,10 +236,10 @@ def log_facts(frame: pd.DataFrame) -> LogFacts:
         cost=np.nan_to_num(frame["cost_usd"].to_numpy(dtype=float)),
         install_codes=codes,
         installs=labels,
-        tiers=_keys(frame["tier"], DEFAULT_TIER),
-        models=_keys(frame["model"], UNKNOWN),
+        tiers=keys_of(frame["tier"], DEFAULT_TIER),
+        models=keys_of(frame["model"], UNKNOWN),
         wasted=frame["status"].isin(("error", "refused")).to_numpy(),
-        covered=_coverage(frame, codes),
+        covered=coverage(frame),
     )
 
 
@@ -249,30 +250,9 @@ def _install_codes(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
         codes = column.cat.codes.to_numpy().astype(np.int64)
         codes[np.isin(codes, np.flatnonzero(labels == ""))] = -1
         return codes, labels
-    ids = _keys(column, "")
+    ids = keys_of(column, "")
     codes, found = pd.factorize(pd.Series(ids, dtype=object))
     return np.where(ids == "", -1, codes), np.asarray(found, dtype=object)
-
-
-def _coverage(frame: pd.DataFrame, install_codes: np.ndarray) -> pd.DataFrame:
-    # revenue.coverage() fails on a frame without any install id (its next-call mask is one
-    # longer than no rows); such a log has no subscriber, so no coverage.
-    if (install_codes >= 0).any():
-        return coverage(frame)
-    empty = pd.Series([], dtype=object)
-    return pd.DataFrame({"install_id": empty, "tier": empty.copy(), "start_ms": [], "end_ms": []}, dtype=None)
-
-
-def _keys(column: pd.Series, missing: str) -> np.ndarray:
-    """Per row `value || missing` as object strings (a lone surrogate stays as it is)."""
-    if isinstance(column.dtype, pd.CategoricalDtype):
-        # Per category, not per row: a million rows have a handful of tiers and models.
-        labels = np.append(np.asarray(column.cat.categories, dtype=object), missing)
-        labels[np.array([label == "" for label in labels], dtype=bool)] = missing
-        return labels[column.cat.codes.to_numpy()]  # code -1 (missing) takes the last label
-    values = column.astype(object).to_numpy().copy()
-    values[pd.isna(values) | (values == "")] = missing
-    return values
 
 
 # --------------------------------------------------------------------------- margins

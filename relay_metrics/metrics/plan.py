@@ -59,7 +59,7 @@ def tier_figures(
     installs = revenue.revenue_by_install(covered, pricing.price, span.since_ms, span.until_ms)
     # factorize + bincount, not groupby/merge: pandas would infer a str type for the keys,
     # which can't hold a lone surrogate (log strings may).
-    codes, labels = pd.factorize(pd.Series(_keys(frame["install_id"], UNKNOWN), dtype=object))
+    codes, labels = pd.factorize(pd.Series(revenue.keys_of(frame["install_id"], UNKNOWN), dtype=object))
     return _figures(installs, codes, np.asarray(labels, dtype=object), cost, pricing, span)
 
 
@@ -159,7 +159,7 @@ def prepare(context: pd.DataFrame, pricing: Pricing, span: Range) -> Calls:
     context = context if (ts <= span.until_ms).all() else context[ts <= span.until_ms]
     in_range = in_range[ts <= span.until_ms]
     cost = np.nan_to_num(context["cost_usd"].to_numpy(dtype=float))
-    install = _keys(context["install_id"], UNKNOWN)
+    install = revenue.keys_of(context["install_id"], UNKNOWN)
     covered = revenue.coverage(context)
     installs = revenue.revenue_by_install(covered, pricing.price, span.since_ms, span.until_ms)
     codes, labels = pd.factorize(pd.Series(install[in_range], dtype=object))
@@ -172,10 +172,10 @@ def prepare(context: pd.DataFrame, pricing: Pricing, span: Range) -> Calls:
         learn_rates(context[in_range], pricing),
         in_range,
         cost,
-        _keys(context["tier"], DEFAULT_TIER),
+        revenue.keys_of(context["tier"], DEFAULT_TIER),
         install,
-        _keys(context["pipeline"], UNKNOWN),
-        _keys(context["model"], UNKNOWN),
+        revenue.keys_of(context["pipeline"], UNKNOWN),
+        revenue.keys_of(context["model"], UNKNOWN),
         covered,
         installs,
         codes,
@@ -381,14 +381,6 @@ def context_since(since_ms: float | None) -> float | None:
         return None
     month = np.datetime64(int(since_ms), "ms").astype("datetime64[M]").astype("datetime64[ms]").astype("int64")
     return float(min(since_ms - revenue.PERIOD_MS, month))
-
-
-def _keys(column: pd.Series, missing: str) -> np.ndarray:
-    """Per row `value || missing` as objects; through the categories when there are some (fast)."""
-    if isinstance(column.dtype, pd.CategoricalDtype):
-        names = [missing if name == "" else name for name in column.cat.categories]
-        return np.array([*names, missing], dtype=object)[column.cat.codes.to_numpy()]
-    return revenue._keys(column, missing)
 
 
 def _records(frame: pd.DataFrame) -> list[dict]:

@@ -45,7 +45,7 @@ def coverage(frame: pd.DataFrame) -> pd.DataFrame:
     order = np.lexsort((ts, codes))
     codes, ts = codes[order], ts[order]
     end = ts + PERIOD_MS
-    same_next = np.r_[codes[1:] == codes[:-1], False]
+    same_next = np.r_[codes[1:] == codes[:-1], False][: len(codes)]  # no install id at all: empty
     next_ts = np.r_[ts[1:], np.inf]
     end[same_next] = np.minimum(end[same_next], next_ts[same_next])
     return pd.DataFrame(
@@ -115,8 +115,11 @@ def configured_revenue(
 
 def keys_of(column: pd.Series, missing: str) -> np.ndarray:
     """Per row `value || missing`, as object strings (a lone surrogate stays as it is)."""
-    values = column.astype(object).to_numpy()
-    blank = pd.isna(values) | (values == "")
-    values = values.copy()
-    values[blank] = missing
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        # Per category, not per row: a million rows have a handful of tiers and models.
+        labels = np.append(np.asarray(column.cat.categories, dtype=object), missing)
+        labels[np.array([label == "" for label in labels], dtype=bool)] = missing
+        return labels[column.cat.codes.to_numpy()]  # code -1 (missing) takes the last label
+    values = column.astype(object).to_numpy().copy()
+    values[pd.isna(values) | (values == "")] = missing
     return values

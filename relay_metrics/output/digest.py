@@ -119,25 +119,8 @@ def _headline(facts, pricing: Pricing, since: float, until: float) -> dict:
 
 
 def daily_margin_chart(daily: pd.DataFrame) -> alt.LayerChart:
-    """Cost per day as bars, revenue and margin per day as lines, on one money axis."""
-    x = alt.X("monthdate(day):O", title="Day (UTC)", axis=alt.Axis(labelAngle=0))
-    bars = alt.Chart(daily).mark_bar(color=charts.COST_COLOR, opacity=0.7).encode(x=x, y=alt.Y("cost_usd:Q"))
-    lines = (
-        alt.Chart(daily)
-        .transform_fold(["revenue_usd", "margin_usd"], as_=["figure", "usd"])
-        .mark_line(point=True)
-        .encode(
-            x=x,
-            y=alt.Y("usd:Q", title="USD"),
-            color=alt.Color(
-                "figure:N",
-                title=None,
-                scale=alt.Scale(domain=["revenue_usd", "margin_usd"], range=["#888888", charts.GAIN_COLOR]),
-                legend=alt.Legend(labelExpr="datum.label == 'revenue_usd' ? 'Revenue' : 'Margin'"),
-            ),
-        )
-    )
-    return alt.LayerChart(layer=[bars, lines], title="Cost (bars), revenue and margin per day")
+    """The app's margin-over-time chart (Profitability), per day: the digest shows what the app draws."""
+    return charts.margin_over_time_chart(daily.rename(columns={"day": "period"}), "Day")
 
 
 def chart_png(chart: alt.LayerChart) -> bytes:
