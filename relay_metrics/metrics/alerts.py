@@ -36,13 +36,11 @@ import pandas as pd
 
 from relay_metrics.metrics.figures import DEFAULT_TIER, UNKNOWN
 from relay_metrics.metrics.pricing import Pricing
+from relay_metrics.metrics.profit import UNATTRIBUTED, Activity, Span, margins_of
 from relay_metrics.metrics.revenue import (
     PERIOD_MS,
-    configured_revenue,
     coverage,
-    effective_until,
     keys_of,
-    revenue_by_install,
 )
 from relay_metrics.metrics.zones import MS_PER_DAY
 
@@ -265,42 +263,28 @@ class WindowMargins:
 
 
 def window_margins(facts: LogFacts, pricing: Pricing, since_ms: float, until_ms: float) -> WindowMargins:
-    """Revenue (the activity rule, revenue.py), cost and margin per tier and install in
-    [since, until]. The one place alerts and the digest get margins from: point it at
-    profit.margins once that follows the same rule."""
-    newest = facts.ts[facts.ts <= until_ms]
-    if not len(newest):
+    """Revenue, cost and margin per tier and install in [since, until], by profit.margins_of:
+    the same function the app's pages and `margins` use. The log is taken as it stood at
+    `until_ms` (its newest record then is its end), so a rule can be checked at a past moment."""
+    upto = facts.ts[facts.ts <= until_ms]
+    if not len(upto):
         empty = pd.DataFrame({"tier": pd.Series([], dtype=object)})
         return WindowMargins(
             empty.assign(installs=0, revenue_usd=0.0, cost_usd=0.0, margin_usd=0.0, margin_pct=None),
             pd.DataFrame({"install_id": pd.Series([], dtype=object), "tier": [], "revenue_usd": [], "cost_usd": []}),
         )
-    until_prime = effective_until(until_ms, newest.max())
-    installs = revenue_by_install(facts.covered, pricing.price, since_ms, until_prime)
-    inside = (facts.ts >= since_ms) & (facts.ts <= until_ms) & (facts.install_codes >= 0)
-    cost = np.bincount(facts.install_codes[inside], weights=facts.cost[inside], minlength=len(facts.installs))
-    cost_of = dict(zip(facts.installs, cost))
-    installs["cost_usd"] = installs["install_id"].map(lambda i: cost_of.get(i, 0.0)).astype(float)
-    grouped = installs.groupby("tier", sort=True)
-    tiers = pd.DataFrame(
-        {
-            "installs": grouped.size(),
-            "revenue_usd": grouped["revenue_usd"].sum(),
-            "cost_usd": grouped["cost_usd"].sum(),
-        }
+    span = Span(since_ms, until_ms, float(facts.ts.min()), float(upto.max()))
+    inside = (facts.ts >= since_ms) & (facts.ts <= until_ms)
+    known = inside & (facts.install_codes >= 0)
+    cost = np.bincount(facts.install_codes[known], weights=facts.cost[known], minlength=len(facts.installs))
+    unattributed = float(facts.cost[inside & (facts.install_codes < 0)].sum())
+    found = Activity(span, facts.covered, dict(zip(facts.installs.tolist(), cost.tolist())), unattributed)
+    result = margins_of(found, pricing)
+    tiers = result.by_tier[result.by_tier["tier"] != UNATTRIBUTED]
+    return WindowMargins(
+        tiers[["tier", "installs", "revenue_usd", "cost_usd", "margin_usd", "margin_pct"]].reset_index(drop=True),
+        result.by_install[["install_id", "tier", "revenue_usd", "cost_usd"]],
     )
-    oldest = float(facts.ts.min())
-    for tier, price in pricing.tiers.items():
-        if price.subscribers is not None:
-            revenue = configured_revenue(price.subscribers, price.price_per_month, since_ms, until_prime, oldest)
-            if tier not in tiers.index:
-                tiers.loc[tier] = [0, 0.0, 0.0]
-            tiers.loc[tier, "revenue_usd"] = revenue
-    tiers = tiers.reset_index(names="tier")
-    tiers["tier"] = tiers["tier"].astype(object)
-    tiers["margin_usd"] = tiers["revenue_usd"] - tiers["cost_usd"]
-    tiers["margin_pct"] = [m * 100 / r if r else None for m, r in zip(tiers["margin_usd"], tiers["revenue_usd"])]
-    return WindowMargins(tiers, installs[["install_id", "tier", "revenue_usd", "cost_usd"]])
 
 
 # --------------------------------------------------------------------------- evaluation
