@@ -45,7 +45,10 @@ if ignored:
 
 result = growth_data.figures(view, file_pricing, found)
 if result.mrr.empty:
-    st.info("No subscribers in these dates. Widen the date range or clear the tier filter.")
+    st.info(
+        "No calls match these dates and filters, and no earlier call pays into them: no subscribers to show. "
+        "Widen the date range or clear the tier filter."
+    )
     st.stop()
 where = "from billing" if found is not None else "estimated from activity"
 st.caption(f"Revenue and MRR on this page: **{where}**. Cost: measured, the log's cost_usd.")
