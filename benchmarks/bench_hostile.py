@@ -4,7 +4,7 @@
 
 Runs each page with Streamlit's AppTest (the server's script runner, no browser) and prints
 seconds per page and whether it raised; asserts nothing. --surrogate adds a tier holding a lone
-surrogate (the margin pages' crash is issue 10's).
+surrogate (every page must render it).
 """
 
 from __future__ import annotations
@@ -21,15 +21,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-PAGES = [
-    "views/0_Overview.py",
-    "views/1_Profitability.py",
-    "views/2_Tiers.py",
-    "views/3_Models.py",
-    "views/4_Installs.py",
-    "views/5_Traffic.py",
-    "views/6_Data_quality.py",
-]
+from relay_metrics.app.page import PAGES as APP_PAGES  # noqa: E402 (after the path)
+
+PAGES = [path for path, _, _ in APP_PAGES]  # every page, the new ones too
 
 
 def write_hostile_log(path: Path, rows: int, tiers: int, installs: int, surrogate: bool) -> None:

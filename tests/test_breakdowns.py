@@ -76,6 +76,23 @@ def test_overview_without_jobs_or_durations(write_log):
     assert got["success_rate"] == 0.5
 
 
+def test_cost_per_summary_job_counts_only_jobs_that_delivered_a_summary(write_log):
+    frame = load_log(
+        write_log(
+            record(job_id="a", pipeline="transcribe", status="success", cost_usd=1.0),
+            record(job_id="a", pipeline="analyze", status="success", cost_usd=2.0),
+            record(job_id="b", pipeline="transcribe", status="success", cost_usd=4.0),
+            record(job_id="b", pipeline="analyze", status="error", cost_usd=8.0),  # no summary: its cost still counts
+            record(pipeline="analyze", status="success", cost_usd=16.0),  # no job id: not a job's cost
+        )
+    ).frame
+    assert bd.overview(frame)["cost_per_summary_usd"] == pytest.approx((1 + 2 + 4 + 8) / 1)
+    # The Overview's card and Profitability's unit economics are one figure.
+    from relay_metrics.metrics import profit
+
+    assert profit.unit_economics(frame, profit.job_costs(frame))["cost_per_job_usd"] == pytest.approx(15.0)
+
+
 def test_overview_of_nothing(empty):
     got = bd.overview(empty)
     assert got["calls"] == 0 and got["total_tokens"] == 0
@@ -87,7 +104,10 @@ def test_summaries_count_distinct_non_empty_job_ids_whatever_the_column_type(wri
     jobs = ["j1", "j1", "j2", "", None, "j3", "\ud800", "\ud800", ""]
     if dtype == "str":
         jobs = ["s" if j == "\ud800" else j for j in jobs]  # Arrow strings can't hold a surrogate
-    frame = load_log(write_log(*[record(cost_usd=1, **({} if j is None else {"job_id": j})) for j in jobs])).frame
+    calls = [
+        record(cost_usd=1, pipeline="analyze", status="success", **({} if j is None else {"job_id": j})) for j in jobs
+    ]
+    frame = load_log(write_log(*calls)).frame
     values = np.empty(len(jobs), dtype=object)
     values[:] = [np.nan if j is None else j for j in jobs]
     column = pd.Series(values, dtype=object)
@@ -97,7 +117,8 @@ def test_summaries_count_distinct_non_empty_job_ids_whatever_the_column_type(wri
         codes, uniques = pd.factorize(values)
         column = pd.Series(pd.Categorical.from_codes(codes, categories=pd.Index(uniques, dtype=object)))
     frame = frame.assign(job_id=column)
-    assert bd.overview(frame)["cost_per_summary_usd"] == pytest.approx(9 / 4)
+    # Cost of the calls carrying a job id (6 of the 9) over the jobs that delivered a summary (4).
+    assert bd.overview(frame)["cost_per_summary_usd"] == pytest.approx(6 / 4)
     tiers = bd.tier_table(frame)
     assert tiers["summaries"].tolist() == [4]
 

@@ -7,7 +7,7 @@ import urllib.parse
 
 import pytest
 
-from tests.helpers import metric_value, screenshot, settle
+from tests.helpers import REPO, metric_value, screenshot, settle
 
 pytestmark = pytest.mark.browser
 
@@ -25,6 +25,7 @@ def test_profitability_with_a_scenario_shows_actual_and_what_if_side_by_side(ser
     # The comparison table is drawn beside the editor.
     assert page.locator('[data-testid="stDataFrame"]').count() >= 5
     screenshot(page, "profitability-scenario")
+    page.screenshot(path=str(REPO / "docs" / "screenshots" / "profitability-scenario.png"), full_page=True)  # README
 
     page.goto(f"{server}/?{link}")
     settle(page)

@@ -143,17 +143,20 @@ def test_a_live_window_holds_every_record_a_full_read_has_in_it(tmp_path_factory
         patch.setattr(pushdown, "CHECKPOINTS", 4)
         live = LiveLog(folder, since)
         same_in_window()
-        play(folder, ORDERED[head:] + ORDERED, steps, same_in_window)
+        # Appends continue the ordered records and stop at their end: starting them over would
+        # write calls hours older than the log's end, beyond the disorder bound this property assumes.
+        play(folder, ORDERED[head:], steps, same_in_window, wrap=False)
         same_in_window()
 
 
-def play(folder, stream: bytes, steps, check) -> None:
-    """Carry out the steps on the log in folder, appending from stream; check() at each refresh."""
+def play(folder, stream: bytes, steps, check, wrap: bool = True) -> None:
+    """Carry out the steps on the log in folder, appending from stream (from its start again
+    at its end, with `wrap`); check() at each refresh."""
     current, position = folder / LOG, 0
     for action, size in steps:
         if action == "append":
             append(current, stream[position : position + size])
-            position = (position + size) % len(stream)
+            position = (position + size) % len(stream) if wrap else min(position + size, len(stream))
         elif action == "refresh":
             check()
         elif action.startswith("rotate"):

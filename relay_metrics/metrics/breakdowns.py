@@ -69,13 +69,13 @@ _EPOCH_DAY = date(1970, 1, 1)
 def overview(frame: pd.DataFrame) -> dict:
     """The Overview page's metric cards; None where a figure has nothing to go on."""
     s = figures.summary(frame)
-    summaries = _job_codes(frame["job_id"])[1]
+    job_cost, summaries = _summary_jobs(frame)
     durations = _present(frame["duration_ms"].to_numpy())
     return {
         "calls": s["calls"],
         "success_rate": s["success_rate"],
         "total_cost_usd": s["total_cost_usd"],
-        "cost_per_summary_usd": s["total_cost_usd"] / summaries if summaries else None,
+        "cost_per_summary_usd": job_cost / summaries if summaries else None,
         "avg_duration_ms": s["avg_duration_ms"],
         "p95_duration_ms": float(np.percentile(durations, 95)) if len(durations) else None,
         "total_tokens": s["total_input_tokens"] + s["total_output_tokens"] + s["total_thinking_tokens"],
@@ -442,6 +442,16 @@ def _group_percentiles(groups: figures.Groups, values: np.ndarray, qs: tuple[flo
                 column[code] = found
         start = end
     return out
+
+
+def _summary_jobs(frame: pd.DataFrame) -> tuple[float, int]:
+    """The cost of every call carrying a job id, and how many jobs delivered a summary (a
+    successful analyze): cost per summary job as Profitability's unit economics count it."""
+    codes, _ = _job_codes(frame["job_id"])
+    has_job = codes >= 0
+    cost = float(np.nansum(frame["cost_usd"].to_numpy(dtype=float)[has_job]))
+    delivered = has_job & (frame["pipeline"] == "analyze").to_numpy() & (frame["status"] == "success").to_numpy()
+    return cost, len(np.unique(codes[delivered]))
 
 
 def _job_codes(jobs: pd.Series) -> tuple[np.ndarray, int]:
