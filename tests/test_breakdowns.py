@@ -257,7 +257,14 @@ def test_tier_table_demo(demo):
     expected = jobs.groupby(demo["tier"].astype(object).fillna("unknown").replace("", "unknown")).nunique()
     assert dict(zip(got["tier"], got["summaries"])) == expected.to_dict()
     assert got["cost_per_install_usd"].tolist() == pytest.approx((got["cost_usd"] / got["unique_installs"]).tolist())
-    assert got["cost_per_summary_usd"].tolist() == pytest.approx((got["cost_usd"] / got["summaries"]).tolist())
+    # Per tier as on the Overview: job calls' cost over the jobs that delivered a summary.
+    tier = demo["tier"].astype(object).fillna("unknown").replace("", "unknown")
+    has_job = jobs.notna()
+    delivered = has_job & (demo["pipeline"] == "analyze") & (demo["status"] == "success")
+    job_cost = demo["cost_usd"].where(has_job, 0.0).groupby(tier).sum()
+    summary_jobs = jobs.where(delivered).groupby(tier).nunique()
+    expected_per_summary = [job_cost[t] / summary_jobs[t] for t in got["tier"]]
+    assert got["cost_per_summary_usd"].tolist() == pytest.approx(expected_per_summary)
 
 
 def test_model_table(demo):

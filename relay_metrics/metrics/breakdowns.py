@@ -148,7 +148,14 @@ def tier_table(frame: pd.DataFrame) -> pd.DataFrame:
     code_of = {label: code for code, label in enumerate(groups.labels)}
     table["summaries"] = np.array([summaries[code_of[t]] for t in table["tier"]], dtype=np.int64)
     table["cost_per_install_usd"] = table["cost_usd"] / table["unique_installs"]
-    table["cost_per_summary_usd"] = table["cost_usd"] / table["summaries"].where(table["summaries"] > 0)
+    # As the Overview and Profitability count it: job calls' cost over jobs that delivered a summary.
+    delivered = real & (frame["pipeline"] == "analyze").to_numpy() & (frame["status"] == "success").to_numpy()
+    summary_jobs = groups.distinct(job_codes, delivered) if delivered.any() else np.zeros(groups.size, np.int64)
+    job_cost = groups.total(np.where(real, np.nan_to_num(frame["cost_usd"].to_numpy(dtype=float)), 0.0))
+    per_summary = [
+        job_cost[code_of[t]] / summary_jobs[code_of[t]] if summary_jobs[code_of[t]] else np.nan for t in table["tier"]
+    ]
+    table["cost_per_summary_usd"] = np.array(per_summary, dtype=float)
     return table
 
 
