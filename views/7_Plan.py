@@ -82,6 +82,9 @@ if link_error:
 
 baseline = planning.plan_of(view, file_pricing, Scenario())  # an empty scenario names nothing: can't fail
 tiers = [t for t in baseline.by_tier["tier"] if t != plan.UNATTRIBUTED]
+# Levers for the costliest tiers only: a log may name thousands (any client can send a tier).
+by_cost = baseline.by_tier[baseline.by_tier["tier"] != plan.UNATTRIBUTED]
+editable = list(by_cost.sort_values("actual_cost_usd", ascending=False, kind="stable")["tier"])[: prices.EDITABLE_TIERS]
 rate_models = baseline.rates.models()
 frame = view.log.frame
 pipelines = sorted({p for p in frame["pipeline"].astype(object).dropna() if p})
@@ -116,10 +119,12 @@ def _reset() -> None:
 
 st.subheader("Levers")
 price_col, cap_col = st.columns(2)
-new_prices, new_caps = {}, {}
+# A link's levers on other tiers are kept as they are.
+new_prices = {t: p for t, p in scenario.prices.items() if t not in editable}
+new_caps = {t: c for t, c in scenario.caps.items() if t not in editable}
 with price_col:
     st.markdown("**Monthly price per tier** (pricing.toml's, unless changed)")
-    for tier in tiers:
+    for tier in editable:
         key = f"plan_price:{_key(tier)}"
         if key not in st.session_state:
             st.session_state[key] = float(scenario.prices.get(tier, file_pricing.price(tier)))
@@ -132,7 +137,7 @@ with price_col:
             new_prices[tier] = float(price)
 with cap_col:
     st.markdown("**Credits per install per month** (empty: no cap)")
-    for tier in tiers:
+    for tier in editable:
         key = f"plan_cap:{_key(tier)}"
         if key not in st.session_state:
             st.session_state[key] = scenario.caps.get(tier)
@@ -144,6 +149,11 @@ with cap_col:
         if cap is not None:
             new_caps[tier] = int(cap)
 
+if len(tiers) > len(editable):
+    st.caption(
+        f"{len(tiers) - len(editable):,} more tiers cost less; their levers stay as the pricing file (or the link) "
+        f"sets them (only the {len(editable)} costliest tiers are editable here; a scenario file sets any tier)."
+    )
 st.markdown("**Model swaps** (calls of one model re-costed as another)")
 for number, swap in enumerate(scenario.swaps):
     text, remove = st.columns([5, 1], vertical_alignment="center")
@@ -156,7 +166,7 @@ for number, swap in enumerate(scenario.swaps):
     )
 if models:
     cols = st.columns([2, 2, 3, 3, 2], vertical_alignment="bottom")
-    cols[0].selectbox("Tier", [ALL, *tiers], key="plan_swap_tier", format_func=visible)
+    cols[0].selectbox("Tier", [ALL, *editable], key="plan_swap_tier", format_func=visible)
     cols[1].selectbox("Pipeline", [ALL, *pipelines], key="plan_swap_pipeline", format_func=visible)
     cols[2].selectbox("From model", models, key="plan_swap_from", format_func=visible)
     cols[3].selectbox("To model", rate_models, key="plan_swap_to", format_func=visible)

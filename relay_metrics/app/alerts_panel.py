@@ -95,10 +95,13 @@ def rules_over_range(view: View, loaded: Setup) -> tuple[pd.DataFrame, list[Firi
     moment = as_of(view)
     facts = _facts(view.log_key, _until(view), view.log.frame)
     ends = moments_with_data(facts, [moment - k * MS_PER_DAY for k in range(min(view.days, MAX_DAYS))][::-1])
+    # Every rule at once at each moment: rules over the same window share its margins.
+    fired_by_day = [{f.rule for f in evaluate(loaded.rules, facts, loaded.pricing, end)} for end in ends]
+    firing_now = [f.rule for f in evaluate(loaded.rules, facts, loaded.pricing, moment)]
     rows = []
     for rule in loaded.rules:
-        fired_at = [end for end in ends if evaluate([rule], facts, loaded.pricing, end)]
-        now = evaluate([rule], facts, loaded.pricing, moment)
+        fired_at = [end for end, fired in zip(ends, fired_by_day) if rule.name in fired]
+        now = [name for name in firing_now if name == rule.name]
         rows.append(
             {
                 "rule": rule.name,

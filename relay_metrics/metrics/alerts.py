@@ -297,6 +297,14 @@ class Context:
     now_ms: float
     known_models: dict[str, float]  # model -> first seen (ms), from the --state file
     read_from_ms: float | None  # where the records handed in start (the caller read no further back)
+    _margins: dict = field(default_factory=dict)  # (since, until) -> WindowMargins, shared by rules
+
+    def margins(self, since_ms: float, until_ms: float) -> WindowMargins:
+        """window_margins of this moment's window, computed once for every rule that asks."""
+        key = (since_ms, until_ms)
+        if key not in self._margins:
+            self._margins[key] = window_margins(self.facts, self.pricing, since_ms, until_ms)
+        return self._margins[key]
 
 
 def evaluate(
@@ -344,7 +352,7 @@ def _days_text(days: float) -> str:
 
 def _tier_margin(rule: Rule, context: Context) -> list[Firing]:
     since, until = _window(rule, context)
-    tiers = window_margins(context.facts, context.pricing, since, until).by_tier
+    tiers = context.margins(since, until).by_tier
     floor = rule.number("min_pct")
     out = []
     for row in tiers.itertuples(index=False):
@@ -371,7 +379,7 @@ def _tier_margin(rule: Rule, context: Context) -> list[Firing]:
 
 def _costly_install(rule: Rule, context: Context) -> list[Firing]:
     since, until = _window(rule, context)
-    installs = window_margins(context.facts, context.pricing, since, until).by_install
+    installs = context.margins(since, until).by_install
     factor = rule.number("factor")
     if rule.tier is not None:
         installs = installs[installs["tier"] == rule.tier]
