@@ -56,6 +56,7 @@ def run_measured(args: list[str], env: dict | None = None) -> tuple[float, float
     )
     _, status, usage = os.wait4(process.pid, 0)
     wall = time.perf_counter() - started
+    assert process.stdout is not None and process.stderr is not None  # both are PIPEs
     out, err = process.stdout.read().decode(), process.stderr.read().decode()
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"{args[:4]} failed:\n{err[-3000:]}")
@@ -122,7 +123,7 @@ def server_memory(log: Path, sessions: int) -> tuple[float, float]:
     """The server's resident MB after one session, and after `sessions` more at once."""
     from playwright.sync_api import sync_playwright
 
-    from tests.test_browser import CHROMIUM_ARGS, settle, start_app  # the tests' own way to run it
+    from tests.helpers import CHROMIUM_ARGS, settle, start_app  # the tests' own way to run it
 
     tmp = CACHE / "server"
     tmp.mkdir(parents=True, exist_ok=True)

@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
+from typing import TypeVar
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this checkout's package
 
@@ -28,9 +29,10 @@ from relay_metrics.metrics.pricing import DEFAULT_PRICING, load_pricing
 from relay_metrics.metrics.zones import date_of_ms, window_ms
 
 END_MS = 1_764_597_600_000  # fixed, so runs compare
+T = TypeVar("T")
 
 
-def timed(rows: list[tuple[str, float]], name: str, work: Callable[[], object]) -> object:
+def timed(rows: list[tuple[str, float]], name: str, work: Callable[[], T]) -> T:
     started = time.perf_counter()
     result = work()
     rows.append((name, time.perf_counter() - started))

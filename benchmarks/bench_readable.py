@@ -24,7 +24,8 @@ def main() -> int:
     from playwright.sync_api import sync_playwright
 
     from benchmarks.bench_app import demo_log
-    from tests.test_browser import CHROMIUM_ARGS, PAGES, chromium_path, settle, start_app
+    from tests.helpers import CHROMIUM_ARGS, chromium_path, settle, start_app
+    from tests.test_browser import PAGES
     from tests.test_browser_readable import CLIPPED_METRICS
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

@@ -33,8 +33,10 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from itertools import islice
 from pathlib import Path
+from typing import Any
 
 # Run as a script, so benchmarks/ is on the path: the foundation benchmark's cache and child runner.
 from bench_load import CACHE, BenchError, Run, measure
@@ -219,7 +221,8 @@ def window_section(big: Path, rows: int, days: int, runs: int) -> None:
 
 def cold_section(first: Path, rows: int, runs: int) -> None:
     warm(first)
-    loads, summaries = [], []
+    loads: list[tuple[Run, dict]] = []
+    summaries: list[tuple[Run, dict]] = []
     for _ in range(runs):
         loads.append(child({"do": "load", "log": str(first)}))
         summaries.append(
@@ -320,7 +323,7 @@ def child_load(log: str, since: float | None = None, count_since: float | None =
 
     started = time.perf_counter()
     loaded = load_log(log, since_ms=since)
-    out = {
+    out: dict[str, Any] = {
         "load_s": time.perf_counter() - started,
         "rows": len(loaded.frame),
         "max_disorder_ms": loaded.report.max_disorder_ms,
@@ -344,6 +347,7 @@ def child_app(log: str, since: float, **_) -> dict:
     started = time.perf_counter()
     loaded = LiveLog(log, since).refresh()
     read = loaded.report.window_read
+    assert read is not None  # a LiveLog given a since reads a window first
     return {
         "load_s": time.perf_counter() - started,
         "rows": len(loaded.frame),
@@ -352,7 +356,12 @@ def child_app(log: str, since: float, **_) -> dict:
     }
 
 
-CHILDREN = {"first": child_first, "refresh": child_refresh, "load": child_load, "app": child_app}
+CHILDREN: dict[str, Callable[..., dict]] = {
+    "first": child_first,
+    "refresh": child_refresh,
+    "load": child_load,
+    "app": child_app,
+}
 
 if __name__ == "__main__":
     sys.exit(main())

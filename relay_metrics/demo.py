@@ -588,7 +588,7 @@ def _batches(rows, days, seed, end_ms) -> Iterator[list[str]]:
     c = _columns(rows, days, seed, end_ms)
 
     # Everything from "tier" to "credit_charged" depends only on 5 small codes.
-    mids = np.empty((3, 2, 2, 5, 3), dtype=object)
+    mids: np.ndarray = np.empty((3, 2, 2, 5, 3), dtype=object)
     for t, p, b, m, s in np.ndindex(mids.shape):
         credit = int(p == 1 and s == S_OK)
         mids[t, p, b, m, s] = (
@@ -603,7 +603,7 @@ def _batches(rows, days, seed, end_ms) -> Iterator[list[str]]:
         sl = slice(lo, min(lo + _BATCH, rows))
         # orjson formats floats like JSON.stringify (0.00002 rather than 2e-05).
         costs = orjson.dumps(c["cost"][sl].tolist()).decode()[1:-1].split(",")
-        lines = []
+        lines: list[str] = []
         append = lines.append
         for ts, iid, mid, dur, tok, i, o, th, cost, jid, tail in zip(
             c["ts"][sl].tolist(),

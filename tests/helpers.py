@@ -27,7 +27,9 @@ H = 3_600_000
 def examples(full: int) -> int:
     """A property test's example count: `full` under the default profile (max_examples 100, as
     CI runs), scaled down under HYPOTHESIS_PROFILE=dev (see conftest)."""
-    return max(3, full * settings.default.max_examples // 100)
+    default = settings.default
+    assert default is not None  # hypothesis loads a profile when imported
+    return max(3, full * default.max_examples // 100)
 
 
 # --- records and logs ---------------------------------------------------------------------

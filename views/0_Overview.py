@@ -16,6 +16,7 @@ page.require_rows(view)
 
 span = prices.view_span(view)
 before = span.previous()  # equal length, ending at the same time of day
+assert before.since_ms is not None and before.until_ms is not None  # previous() is bounded
 current = breakdowns.overview(view.frame)
 previous = breakdowns.overview(
     apply_filters(view.log.frame, replace(view.filters, since_ms=before.since_ms, until_ms=before.until_ms))
@@ -67,6 +68,7 @@ if pricing_error:
 elif cost_only:
     st.caption(prices.cost_only_note(cost_only))
 else:
+    assert file_pricing is not None  # current() gives the prices or an error (never empty)
     # Actual prices always: a what-if scenario is compared on Profitability, never shown here.
     now = prices.view_margins(view, file_pricing).total
     then = prices.view_margins(view, file_pricing, before).total

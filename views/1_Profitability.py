@@ -51,6 +51,7 @@ if error:
     st.error("The pricing file can't be used, so no margins are shown. The cost pages still work.")
     st.code(error, language=None)
     st.stop()
+assert file_pricing is not None  # current() gives the prices or an error (never empty)
 page.require_rows(view)
 
 span = prices.view_span(view)
@@ -168,9 +169,9 @@ with comparison:
         st.caption("Change a price to compare actual and what-if figures side by side.")
     else:
         what_if = prices.view_margins(view, what_if_pricing)
-        cards = st.columns(3)
+        what_if_cards = st.columns(3)
         for card, (label, key) in zip(
-            cards, [("Revenue", "revenue_usd"), ("Margin", "margin_usd"), ("Margin %", "margin_pct")]
+            what_if_cards, [("Revenue", "revenue_usd"), ("Margin", "margin_usd"), ("Margin %", "margin_pct")]
         ):
             real, maybe = actual.total[key], what_if.total[key]
             show = fmt.percent if key == "margin_pct" else fmt.money

@@ -26,6 +26,7 @@ if installs.empty:
 install_id = st.selectbox("Install", installs["install_id"].tolist(), key="installs_pick", format_func=visible)
 file_pricing, _, pricing_error = prices.current()
 if pricing_error is None:
+    assert file_pricing is not None  # current() gives the prices or an error
     # Actual prices, the same figures as its row on Profitability.
     span = prices.view_span(view)
     cost_only = prices.cost_only_filters(view)

@@ -63,7 +63,7 @@ page.table(breakdowns.refusals_by_tier(view.frame), "refusals")
 # Billing export (pricing.toml [billing]): how its rows meet the log's installs.
 from relay_metrics.app import growth_data, prices
 
-file_pricing, _, _ = prices.current()
+file_pricing = prices.current()[0]
 found, billing_error = growth_data.billing(file_pricing) if file_pricing else (None, None)
 if billing_error:
     st.subheader("Billing export")

@@ -1,5 +1,7 @@
 """Plan: the range's traffic re-run under the levers founders pull (price, caps, model swaps)."""
 
+from typing import cast
+
 import streamlit as st
 
 from relay_metrics.app import page, planning, prices
@@ -71,6 +73,7 @@ if error:
     st.error("The pricing file can't be used, so no plan can be made. The cost pages still work.")
     st.code(error, language=None)
     st.stop()
+assert file_pricing is not None  # current() gives the prices or an error (never empty)
 page.require_rows(view)
 ignored = [name for name in view.filters.narrowed_fields() if name != "tier"]
 if ignored:
@@ -112,7 +115,7 @@ def _add_swap() -> None:
 
 def _reset() -> None:
     scenario_state.store(Scenario())
-    for key in list(st.session_state):
+    for key in cast(list[str], list(st.session_state)):  # its keys are str (see SessionStateProxy.__iter__)
         if key.startswith(("plan_price:", "plan_cap:")):
             del st.session_state[key]
 
@@ -217,12 +220,12 @@ if chosen.caps:
     page.table(result.caps, "plan-caps")
 if result.swaps:
     st.subheader("Swaps (scenario; durations measured)")
-    for number, swap in enumerate(result.swaps, 1):
+    for number, swapped in enumerate(result.swaps, 1):
         st.text(
-            visible(Swap(swap["from"], swap["to"], swap["tier"], swap["pipeline"]).label())
-            + f": {swap['calls']:,} calls, ${swap['cost_before_usd']:,.2f} → ${swap['cost_after_usd']:,.2f}"
+            visible(Swap(swapped["from"], swapped["to"], swapped["tier"], swapped["pipeline"]).label())
+            + f": {swapped['calls']:,} calls, ${swapped['cost_before_usd']:,.2f} → ${swapped['cost_after_usd']:,.2f}"
         )
-        page.table(swap["by_tier"], f"plan-swap-{number}")
+        page.table(swapped["by_tier"], f"plan-swap-{number}")
 
 st.subheader("Model rates (estimated, USD per 1M tokens)")
 rates = result.rates.table

@@ -32,6 +32,7 @@ if error:
     st.error("The pricing file can't be used, so growth can't be computed. The cost pages still work.")
     st.code(error, language=None)
     st.stop()
+assert file_pricing is not None  # current() gives the prices or an error (never empty)
 found, billing_error = growth_data.billing(file_pricing)
 if billing_error:
     st.error("The billing export can't be used, so revenue below is estimated from activity. Fix this row and reload:")

@@ -52,7 +52,7 @@ def email_allowed(email: str | None, emails: list[str] | None, domain: str | Non
     email = email.strip().lower()
     if emails and email in {e.strip().lower() for e in emails}:
         return True
-    return bool(domain) and email.endswith("@" + domain.strip().lower().lstrip("@"))
+    return bool(domain and email.endswith("@" + domain.strip().lower().lstrip("@")))
 
 
 UPLOADS_ENV = "RELAY_METRICS_UPLOADS"

@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 import os
 import time
+from typing import cast
 
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
@@ -57,7 +58,7 @@ def _verdict() -> bool:
     secrets = _secrets()
     if "auth" in secrets:
         return _logged_in() and email_allowed(
-            st.user.get("email"), secrets.get("allowed_emails"), secrets.get("allowed_domain")
+            cast(str | None, st.user.get("email")), secrets.get("allowed_emails"), secrets.get("allowed_domain")
         )
     if _password(secrets):
         return bool(st.session_state.get(_PASSED))

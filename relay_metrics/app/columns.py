@@ -10,6 +10,7 @@ right-aligned. The CSV download keeps the raw numbers.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any, TypedDict
 
 import numpy as np
 import pandas as pd
@@ -128,13 +129,20 @@ def for_display(frame: pd.DataFrame, zone: str = "UTC", unit_costs: tuple[str, .
     return pd.DataFrame(shown, index=frame.index)
 
 
+class _Common(TypedDict):
+    """The column config arguments every kind of column shares."""
+
+    help: str | None
+    pinned: bool | None
+
+
 def column_config(shown: pd.DataFrame, unit_costs: tuple[str, ...] = ()) -> dict:
     """Streamlit column configs for a frame from `for_display`."""
     config = {}
     for position, name in enumerate(shown.columns):
         label = LABELS.get(name) or _label(name)
         what = kind(name, shown[name], unit_costs)
-        common = {"help": HELP.get(name), "pinned": True if position == 0 and what == "text" else None}
+        common: _Common = {"help": HELP.get(name), "pinned": True if position == 0 and what == "text" else None}
         numeric = pd.api.types.is_numeric_dtype(shown[name]) or pd.api.types.is_datetime64_any_dtype(shown[name])
         if what not in ("text", "marker") and not numeric:  # fmt's text of a number
             config[name] = st.column_config.TextColumn(label, alignment="right", width="small", **common)
@@ -157,7 +165,7 @@ def column_config(shown: pd.DataFrame, unit_costs: tuple[str, ...] = ()) -> dict
     return config
 
 
-_TEXT: dict[str, Callable[[object], str]] = {
+_TEXT: dict[str, Callable[[Any], str]] = {
     "money": fmt.money,
     "unit_cost": fmt.unit_cost,
     "percent": fmt.percent,
@@ -165,12 +173,12 @@ _TEXT: dict[str, Callable[[object], str]] = {
     "duration": fmt.duration,
     "count": fmt.count,
     "day": fmt.day,
-    "number": lambda v: fmt.DASH if fmt.is_missing(v) else f"{float(v):,g}",  # type: ignore[arg-type]
+    "number": lambda v: fmt.DASH if fmt.is_missing(v) else f"{float(v):,g}",
 }
 _ALWAYS_TEXT = frozenset({"unit_cost", "duration"})
 
 
-def _texts(column: pd.Series, show: Callable[[object], str]) -> pd.Series:
+def _texts(column: pd.Series, show: Callable[[Any], str]) -> pd.Series:
     values = np.empty(len(column), dtype=object)
     values[:] = [show(v) for v in column.tolist()]
     return pd.Series(values, index=column.index, dtype=object, name=column.name)

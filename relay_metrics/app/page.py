@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 import pandas as pd
 import streamlit as st
 
@@ -88,7 +90,7 @@ def table(
     frame: pd.DataFrame,
     name: str,
     *,
-    height: int | str = "auto",
+    height: int | Literal["auto"] = "auto",
     zone: str = "UTC",
     unit_costs: tuple[str, ...] = (),
     secondary: tuple[str, ...] = (),

@@ -226,7 +226,9 @@ def _date_section(frame: pd.DataFrame, first_ts: float | None, zone: str, notice
         args=(anchor, first or anchor),
         selection_mode="single",
     )
-    picked = st.date_input("Dates", value=default, key="dates", bind="query-params", format="YYYY-MM-DD")
+    picked: tuple[date, ...] | date | None = st.date_input(
+        "Dates", value=default, key="dates", bind="query-params", format="YYYY-MM-DD"
+    )
     picked = tuple(picked) if isinstance(picked, (tuple, list)) else (picked,) if picked else ()
     if len(picked) == 2:
         start, end = sorted(picked)
@@ -241,7 +243,8 @@ def _date_section(frame: pd.DataFrame, first_ts: float | None, zone: str, notice
 
 
 def _apply_preset(anchor: date, first: date) -> None:
-    days = PRESETS.get(st.session_state.get("preset"))
+    preset = st.session_state.get("preset")
+    days = None if preset is None else PRESETS.get(preset)  # PRESETS.get(None) is None too
     start = first if days is None else anchor - timedelta(days=days - 1)
     st.session_state["dates"] = (min(start, anchor), anchor)
     st.session_state["preset"] = None  # a preset is an action, not a state to keep

@@ -96,6 +96,7 @@ class Refreshed:
             note = f"Refreshed at {when}: {_amount(self.bytes_parsed)} appended since the last look, parsed in {self.seconds:.2f} s."
         skipped = self.loaded.report.window_read
         if skipped and skipped.bytes_skipped:
+            assert self.since_ms is not None  # only a window read (from since_ms) skips lines
             day = time.strftime("%Y-%m-%d", time.gmtime(self.since_ms / 1000))
             note += (
                 f" Lines before {day} ({_amount(skipped.bytes_skipped)}) were not read: the dates picked don't "
@@ -142,6 +143,8 @@ class _KeptLogs:
     """The live log of one source, holding every record from its floor on: a week's view never
     waits for a year of history. A request from before the floor reads its wider window once,
     and that log replaces the narrower one; the floor only ever moves back."""
+
+    kept: _KeptLog | None
 
     def __init__(self, paths: tuple[str, ...]):
         self.paths, self.kept, self.lock = paths, None, threading.Lock()
@@ -204,12 +207,16 @@ def load_upload(upload) -> tuple[LogChoice, LoadedLog]:
 def _parse_upload(upload) -> LoadedLog:
     ctx = get_script_run_ctx()
     bar = st.progress(0.0, text="Reading the copy…")
+
+    def progress(done: float) -> None:
+        bar.progress(min(done, 1.0), text=f"Reading the copy… {done:.0%}")
+
     try:
         return load_upload_copy(
             upload.getvalue(),
             upload.name.endswith(".gz"),
             keep_going=lambda: ctx is None or guard.connected(ctx.session_id),
-            progress=lambda done: bar.progress(min(done, 1.0), text=f"Reading the copy… {done:.0%}"),
+            progress=progress,
         )
     except UploadAbandoned:
         st.stop()

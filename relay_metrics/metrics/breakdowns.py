@@ -283,7 +283,7 @@ def hourly(frame: pd.DataFrame, zone: str) -> pd.DataFrame:
     if zone == "UTC":
         rows = figures.by_hour_utc(frame)
         calls = np.array([r["calls"] for r in rows], dtype=np.int64)
-        cost = np.array([r["cost_usd"] for r in rows], dtype=np.float64)
+        cost: np.ndarray = np.array([r["cost_usd"] for r in rows], dtype=np.float64)
     else:
         hour = (local_ms(frame["ts"].to_numpy(), zone) // MS_PER_HOUR % 24).astype(np.intp)
         calls = np.bincount(hour, minlength=24)

@@ -14,6 +14,7 @@ import math
 import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -40,7 +41,7 @@ def aggregate(frame: pd.DataFrame) -> dict:
     # so it runs on another core while the other figures are counted.
     with ThreadPoolExecutor(1) as pool:
         jobs = pool.submit(job_codes, frame["job_id"])
-        found = {
+        found: dict[str, Any] = {
             "summary": summary(frame),
             "by_tier": by_field(frame, "tier"),
             "by_model": by_field(frame, "model"),
@@ -268,7 +269,7 @@ def _zeroed(values: np.ndarray) -> np.ndarray:
     return np.where(np.isnan(values), 0.0, values)
 
 
-def _sum(column: pd.Series) -> float | int:
+def _sum(column: pd.Series) -> float | int | None:
     return _number(column.sum())  # NaN (a missing value) counts as 0, as `x || 0` does
 
 

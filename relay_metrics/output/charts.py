@@ -13,6 +13,7 @@ surrogate can't break the chart's serialisation.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any, cast
 
 import altair as alt
 import numpy as np
@@ -23,7 +24,7 @@ from relay_metrics.metrics.zones import WEEKDAY_NAMES
 from relay_metrics.output import colours, fmt
 from relay_metrics.output.export import display_safe
 
-_TEXT: dict[str, Callable[[object], str]] = {
+_TEXT: dict[str, Callable[[Any], str]] = {  # fmt's functions take the cells' values
     "calls": fmt.count,
     "errors": fmt.count,
     "refused": fmt.count,
@@ -247,7 +248,8 @@ def margin_chart(by_tier: pd.DataFrame) -> alt.LayerChart:
         )
     )
     zero = alt.Chart(pd.DataFrame({"zero": [0]})).mark_rule(color=colours.NEUTRAL).encode(y="zero:Q")
-    return alt.layer(bars, zero)
+    # No facet encodings, so alt.layer's LayerChart | FacetChart is a LayerChart.
+    return cast(alt.LayerChart, alt.layer(bars, zero))
 
 
 def install_cost_chart(per_install: pd.DataFrame) -> alt.LayerChart:
@@ -329,4 +331,4 @@ def margin_over_time_chart(periods: pd.DataFrame, per: str) -> alt.LayerChart:
             tooltip=tooltip,
         )
     )
-    return alt.layer(bars, lines)
+    return cast(alt.LayerChart, alt.layer(bars, lines))  # no facet encodings: a LayerChart

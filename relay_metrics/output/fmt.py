@@ -45,7 +45,7 @@ def _sign(value: float, signed: bool) -> str:
 
 def money(value: float | None, *, signed: bool = False) -> str:
     """$1,234.56; -$12.30; with `signed`, +$1.20."""
-    if is_missing(value):
+    if value is None or is_missing(value):
         return DASH
     cents = round(float(value), 2)
     return f"{_sign(cents, signed)}${abs(cents):,.2f}"
@@ -53,7 +53,7 @@ def money(value: float | None, *, signed: bool = False) -> str:
 
 def unit_cost(value: float | None, *, signed: bool = False) -> str:
     """A cost per call, job, summary or credit: below $1 with 4 significant digits ($0.01751)."""
-    if is_missing(value):
+    if value is None or is_missing(value):
         return DASH
     value = float(value)
     if value == 0 or abs(value) >= 1:
@@ -67,7 +67,7 @@ def unit_cost(value: float | None, *, signed: bool = False) -> str:
 
 def percent(value: float | None, *, signed: bool = False) -> str:
     """A value already in percent (37.5 -> "37.5%"), one decimal."""
-    if is_missing(value):
+    if value is None or is_missing(value):
         return DASH
     tenths = round(float(value), 1)
     return f"{_sign(tenths, signed)}{abs(tenths):.1f}%"
@@ -75,12 +75,12 @@ def percent(value: float | None, *, signed: bool = False) -> str:
 
 def share(value: float | None, *, signed: bool = False) -> str:
     """A fraction as a percent (0.375 -> "37.5%"), one decimal."""
-    return DASH if is_missing(value) else percent(float(value) * 100, signed=signed)
+    return DASH if value is None or is_missing(value) else percent(float(value) * 100, signed=signed)
 
 
 def points(value: float | None, *, signed: bool = True) -> str:
     """A change of a share (a fraction) in percentage points: 0.012 -> "+1.2 pts" (always signed)."""
-    if is_missing(value):
+    if value is None or is_missing(value):
         return DASH
     tenths = round(float(value) * 100, 1)
     return f"{_sign(tenths, True)}{abs(tenths):.1f} pts"
@@ -88,7 +88,7 @@ def points(value: float | None, *, signed: bool = True) -> str:
 
 def count(value: float | None, *, signed: bool = False) -> str:
     """A count with thousands separators: 103,082 (rounded if it isn't whole)."""
-    if is_missing(value):
+    if value is None or is_missing(value):
         return DASH
     whole = round(float(value))
     return f"{_sign(whole, signed)}{abs(whole):,}"
@@ -97,7 +97,7 @@ def count(value: float | None, *, signed: bool = False) -> str:
 def count_short(value: float | None, *, signed: bool = False) -> str:
     """A count for a narrow card: with separators below ten million, else 3 significant
     digits and a word: "12.8 billion". The full count belongs in the card's help."""
-    if is_missing(value):
+    if value is None or is_missing(value):
         return DASH
     value = float(value)
     if abs(round(value)) < 10_000_000:
@@ -117,7 +117,7 @@ def delta(value: object, show: Callable[..., str]) -> str | None:
 
 def duration(ms: float | None, *, signed: bool = False) -> str:
     """850 ms; 15.9 s; 2 m 5 s; 1 h 2 m."""
-    if is_missing(ms):
+    if ms is None or is_missing(ms):
         return DASH
     ms = float(ms)
     sign = _sign(round(ms), signed)
