@@ -331,8 +331,10 @@ def assert_shows_the_same(at: AppTest, other: AppTest, metrics: bool = True) -> 
 
 @pytest.mark.parametrize("page", ["views/0_Overview.py", *PAGES])
 def test_a_recent_range_reads_only_recent_lines_and_shows_what_a_full_read_shows(year_log, monkeypatch, page):
-    from relay_metrics.app import source
+    from relay_metrics.app import alerts_panel, source
 
+    now = time.time() * 1000  # one "now" for both runs: alerts say when they fired, to the minute
+    monkeypatch.setattr(alerts_panel, "now_ms", lambda: now)
     at = app(year_log, monkeypatch).run().switch_page(page).run()
     assert not at.exception
     if not page.endswith("Growth.py"):  # Growth reads from the log's start by design: cohorts need it

@@ -59,12 +59,16 @@ def setup() -> Setup | str:
 
 def as_of(view: View) -> float:
     """Now, or the end of the chosen range when it ends earlier (the data read ends there)."""
-    return min(time.time() * 1000, _until(view))
+    return min(now_ms(), _until(view))
+
+
+def now_ms() -> float:
+    return time.time() * 1000
 
 
 def _until(view: View) -> float:
     # The app's ranges always end somewhere; unbounded would mean now.
-    return time.time() * 1000 if view.filters.until_ms is None else float(view.filters.until_ms)
+    return now_ms() if view.filters.until_ms is None else float(view.filters.until_ms)
 
 
 def firing_now(view: View) -> None:
