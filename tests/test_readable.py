@@ -163,9 +163,6 @@ def test_the_walk_would_see_a_leak():
     assert leaks(seen) == [("caption", "Margin % nan"), ("table 0 column subscribers", None)]
 
 
-@pytest.mark.xfail(
-    strict=True, reason="profit.job_costs/job_cost_stats build str columns from log keys (issue 10's file)"
-)
 def test_hostile_tier_with_a_job_id(monkeypatch, tmp_path):
     log = tmp_path / "relay-calls.ndjson"
     evil = json.dumps(EVIL)

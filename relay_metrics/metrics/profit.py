@@ -547,8 +547,9 @@ def job_costs(frame: pd.DataFrame) -> pd.DataFrame:
             "job_id": pd.Series(np.asarray(job_ids, dtype=object), dtype=object),
             "cost_usd": cost,
             "calls": calls,
-            "tier": _keys(frame["tier"], has_job)[firsts],
-            "model": _keys(frame["model"], has_job)[firsts],
+            # Object columns: pandas would infer its str type, which can't hold a lone surrogate.
+            "tier": pd.Series(_keys(frame["tier"], has_job)[firsts], dtype=object),
+            "model": pd.Series(_keys(frame["model"], has_job)[firsts], dtype=object),
             "summary": summary,
             "hardware_only": hardware_only,
         }
@@ -601,7 +602,10 @@ def job_cost_stats(jobs: pd.DataFrame, by: str) -> pd.DataFrame:
     table = pd.DataFrame(
         {name: pd.Series([r[name] for r in rows], dtype=object if name == by else float) for name in columns}
     )
-    return table.sort_values("summary_jobs", ascending=False, kind="stable").reset_index(drop=True)
+    # The costliest per summary first, as every table puts what matters first.
+    return table.sort_values(
+        "cost_per_summary_job_usd", ascending=False, kind="stable", na_position="last"
+    ).reset_index(drop=True)
 
 
 def unit_economics(frame: pd.DataFrame, jobs: pd.DataFrame) -> dict:
