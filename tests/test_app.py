@@ -18,18 +18,11 @@ from relay_metrics.metrics.zones import today_in, window_ms
 from relay_metrics.output import fmt
 from tests.helpers import REPO, lines_of, page_files, record
 
+pytestmark = pytest.mark.usefixtures("fresh_caches")  # AppTest shares Streamlit's caches
+
 APP = str(REPO / "streamlit_app.py")
 PAGES = page_files()
 TIMEOUT = 60
-
-
-@pytest.fixture(autouse=True)
-def fresh_caches():
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield
-    st.cache_data.clear()
-    st.cache_resource.clear()
 
 
 @pytest.fixture(scope="module")

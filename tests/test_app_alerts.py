@@ -6,11 +6,12 @@ from __future__ import annotations
 import json
 
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from relay_metrics.demo import write_demo_log
 from tests.helpers import REPO
+
+pytestmark = pytest.mark.usefixtures("fresh_caches")  # AppTest shares Streamlit's caches
 
 APP = str(REPO / "streamlit_app.py")
 FIRING = """
@@ -25,15 +26,6 @@ name = "never"
 kind = "stale_log"
 minutes = 100000000
 """
-
-
-@pytest.fixture(autouse=True)
-def fresh_caches():
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield
-    st.cache_data.clear()
-    st.cache_resource.clear()
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from relay_metrics.demo import write_demo_log
@@ -16,20 +15,13 @@ from relay_metrics.metrics.pricing import load_pricing
 from relay_metrics.metrics.zones import today_in, window_ms
 from tests.helpers import REPO
 
+pytestmark = pytest.mark.usefixtures("fresh_caches")  # AppTest shares Streamlit's caches
+
 APP = str(REPO / "streamlit_app.py")
 GROWTH = "views/9_Growth.py"
 PRICING = (
     "[tiers.core]\nprice_per_month = 0.0\n[tiers.pro]\nprice_per_month = 9.99\n[tiers.max]\nprice_per_month = 24.99\n"
 )
-
-
-@pytest.fixture(autouse=True)
-def fresh_caches():
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield
-    st.cache_data.clear()
-    st.cache_resource.clear()
 
 
 @pytest.fixture(scope="module")

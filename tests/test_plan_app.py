@@ -8,7 +8,6 @@ import time
 from datetime import timedelta
 
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from relay_metrics.cli import main
@@ -33,14 +32,7 @@ from = "gemini-3-flash-preview"
 to = "gemini-2.5-flash-lite"
 """
 
-
-@pytest.fixture(autouse=True)
-def fresh_caches():
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield
-    st.cache_data.clear()
-    st.cache_resource.clear()
+pytestmark = pytest.mark.usefixtures("fresh_caches")  # AppTest shares Streamlit's caches
 
 
 @pytest.fixture(scope="module")

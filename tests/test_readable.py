@@ -12,26 +12,18 @@ from types import SimpleNamespace
 import pandas as pd
 import pyarrow as pa
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from relay_metrics.app.page import PAGES
 from relay_metrics.demo import write_demo_log
 from tests.helpers import REPO, lines_of, record
 
+pytestmark = pytest.mark.usefixtures("fresh_caches")  # AppTest shares Streamlit's caches
+
 APP = str(REPO / "streamlit_app.py")
 # A whole word: "None" is a leak, "Nonesuch" is not.
 LEAK = re.compile(r"\b(?:None|nan|NaN|NaT|null|undefined)\b|<NA>")
 DAY = 86_400_000
-
-
-@pytest.fixture(autouse=True)
-def fresh_caches():
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield
-    st.cache_data.clear()
-    st.cache_resource.clear()
 
 
 def _recent(hours_ago: float) -> int:
