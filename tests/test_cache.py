@@ -182,3 +182,26 @@ def test_the_cache_folder_follows_the_environment(monkeypatch, tmp_path):
     monkeypatch.delenv("XDG_CACHE_HOME")
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     assert cache.cache_dir() == tmp_path / "home" / ".cache" / "relay-metrics"
+
+
+def test_the_cli_answers_the_same_from_the_cache_and_keeps_nothing_with_no_cache(tmp_path, monkeypatch, capsys):
+    from relay_metrics.cli import main
+
+    store = tmp_path / "cache"
+    monkeypatch.setenv("RELAY_METRICS_CACHE", str(store))
+    log = tmp_path / "logs" / LOG
+    log.parent.mkdir()
+    log.write_bytes(STREAM)
+
+    def summary(*extra) -> str:
+        assert main(["summary", str(log), "--all", "--format", "json", *extra]) == 0
+        return capsys.readouterr().out
+
+    uncached = summary("--no-cache")
+    assert not store.exists()
+    assert summary() == uncached  # cold: parsed, and the copy kept
+    assert cache.entry_path(log, True).exists()
+    append(log, lines_of(record(ts=99, tier="pro", cost_usd=1.0)))
+    warm = summary()
+    assert warm == summary("--no-cache") != uncached  # the appended line counted
+    assert os.listdir(log.parent) == [LOG]

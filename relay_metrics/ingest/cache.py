@@ -18,6 +18,7 @@ last writer's or the one before.
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 import pickle
 import tempfile
@@ -188,7 +189,10 @@ def _mapped(column: pd.Series, convert) -> pd.Series:
         categories = pd.Index([convert(value) for value in column.cat.categories], dtype=object)
         codes = column.cat.codes.to_numpy()
         return pd.Series(pd.Categorical.from_codes(codes, dtype=pd.CategoricalDtype(categories)), name=column.name)
-    return pd.Series([value if pd.isna(value) else convert(value) for value in column], dtype=object, name=column.name)
+    # Missing strings are NaN, as the loader leaves them (Arrow hands back None).
+    return pd.Series(
+        [math.nan if pd.isna(value) else convert(value) for value in column], dtype=object, name=column.name
+    )
 
 
 def _private(path: Path) -> bool:
