@@ -30,6 +30,12 @@ def private_parse_cache(tmp_path_factory):
     patch.undo()
 
 
+@pytest.fixture(autouse=True)
+def fresh_parse_cache(private_parse_cache, tmp_path_factory, monkeypatch):
+    """Each test starts without parsed copies: what one test read never makes another's warm."""
+    monkeypatch.setenv("RELAY_METRICS_CACHE", str(tmp_path_factory.mktemp("parse-cache")))
+
+
 @pytest.fixture
 def write_log(tmp_path):
     """write_log(*items, name=...) -> path of a log file holding those lines."""
