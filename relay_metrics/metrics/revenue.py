@@ -40,7 +40,13 @@ def coverage(frame: pd.DataFrame) -> pd.DataFrame:
     ids = ids[has_id]
     tiers = keys_of(frame["tier"], DEFAULT_TIER)[has_id]
     ts = frame["ts"].to_numpy(dtype=float)[has_id]
-    codes, _ = pd.factorize(pd.Series(ids, dtype=object))
+    column = frame["install_id"]
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        # Among calls with an id, category codes and ids match one to one: factorizing the
+        # codes groups as factorizing the strings does (first appearance), without hashing them.
+        codes, _ = pd.factorize(column.cat.codes.to_numpy()[has_id])
+    else:
+        codes, _ = pd.factorize(pd.Series(ids, dtype=object))
     # lexsort is stable: equal (install, ts) keep their log order.
     order = np.lexsort((ts, codes))
     codes, ts = codes[order], ts[order]
@@ -115,6 +121,9 @@ def configured_revenue(
 
 def keys_of(column: pd.Series, missing: str) -> np.ndarray:
     """Per row `value || missing`, as object strings (a lone surrogate stays as it is)."""
+    if isinstance(column.dtype, pd.CategoricalDtype):  # each category once, then per row by its code
+        categories = keys_of(pd.Series(np.asarray(column.cat.categories, dtype=object), dtype=object), missing)
+        return np.append(categories, np.array([missing], dtype=object))[column.cat.codes.to_numpy()]
     values = column.astype(object).to_numpy()
     blank = pd.isna(values) | (values == "")
     values = values.copy()
