@@ -122,17 +122,17 @@ def _write(path: Path, source: LogSource, state: LiveState) -> None:
 
 
 def _read(path: Path, source: LogSource) -> LiveState | None:
-    """The entry's state, when it is this loader's, this source's, whole, and only ours."""
+    """The entry's state, when it is this loader's and this source's, whole, and only ours."""
     try:
         if not _private(path):
             return None
         with pa.memory_map(str(path)) as stream:
             table = pa.ipc.open_file(stream).read_all()
-        meta = pickle.loads(table.schema.metadata[_STATE_KEY])
-        if meta["loader_version"] != LOADER_VERSION or meta["source"] != _source_key(source):
-            return None
-        state: LiveState = meta["state"]
-        frame = _from_arrow(table, meta["layout"])
+            meta = pickle.loads(table.schema.metadata[_STATE_KEY])
+            if meta["loader_version"] != LOADER_VERSION or meta["source"] != _source_key(source):
+                return None
+            state: LiveState = meta["state"]
+            frame = _from_arrow(table, meta["layout"])  # copied out of the mapped file while it is open
     except (OSError, pa.ArrowException, KeyError, TypeError, ValueError, EOFError, pickle.UnpicklingError):
         return None
     except Exception:  # an entry pickled by code since changed (a class renamed): as if absent
