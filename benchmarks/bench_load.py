@@ -6,7 +6,9 @@ Builds the demo log once and caches it outside the repo (keyed by rows, days, se
 end time, so every run measures the same bytes). Each tool then runs `--runs` times as a child
 process, alternating so load spikes hit both; wall time is the median, peak memory the largest
 max RSS of the child itself (from wait4, not the whole process group). Both must report the same
-number of calls. Finally a fresh child times the phases of our side.
+number of calls. Ours runs twice over: cold (an empty cache folder each run: it parses the log
+and keeps a parsed copy, see ingest.cache) and warm (starting from the copy an earlier run kept).
+Finally a fresh child times the phases of our side.
 
 A measurement, not a test: nothing here fails on a slow run. The load average is printed with
 the table because another process on the machine skews both columns.
@@ -35,9 +37,12 @@ DAYS = 30
 SEED = 1
 END_MS = 1_767_225_600_000  # 2026-01-01T00:00Z: fixed, so the cached log never depends on today
 
-# The issue's targets: our time and peak memory as a share of the reference's.
+# The issue's targets: our time and peak memory as a share of the reference's; a warm start
+# (the log's parsed copy kept by an earlier run, see ingest.cache) within WARM_TIME_TARGET.
 TIME_TARGET = 0.2
+WARM_TIME_TARGET = 0.1
 MEMORY_TARGET = 1.0
+COLD, WARM, REFERENCE = "relay-metrics, cold (parse, keep a copy)", "relay-metrics, warm (the copy)", "reference (node)"
 
 
 class BenchError(Exception):
@@ -98,28 +103,34 @@ def demo_log(rows: int) -> Path:
 
 
 def compare(log: Path, node: str, runs: int) -> dict[str, list[Run]]:
+    ours = [sys.executable, "-m", "relay_metrics", "summary", str(log), "--all", "--format", "json"]
     commands = {
-        "relay-metrics": [sys.executable, "-m", "relay_metrics", "summary", str(log), "--all", "--format", "json"],
-        "reference (node)": [node, str(DRIVER), str(REFERENCE_MODULE), str(log.parent), "all", "all"],
+        COLD: ours,  # each run with an empty cache folder of its own
+        WARM: ours,  # each run with the copy the priming run below kept
+        REFERENCE: [node, str(DRIVER), str(REFERENCE_MODULE), str(log.parent), "all", "all"],
     }
     with open(log, "rb") as warm:  # both tools then read the file from the page cache
         while warm.read(1 << 24):
             pass
     results: dict[str, list[Run]] = {name: [] for name in commands}
-    for _ in range(runs):
-        for name, command in commands.items():
-            results[name].append(measure(command))
+    with tempfile.TemporaryDirectory(prefix="relay-metrics-bench-cache-") as folder:
+        primed = Path(folder) / "warm"
+        measure(ours, {"RELAY_METRICS_CACHE": str(primed)})
+        for run in range(runs):
+            for name, command in commands.items():
+                cache = primed if name == WARM else Path(folder) / f"cold-{run}"
+                results[name].append(measure(command, {"RELAY_METRICS_CACHE": str(cache)}))
     calls = {name: json.loads(runs_[-1].stdout)["summary"]["calls"] for name, runs_ in results.items()}
     if len(set(calls.values())) != 1:
         raise BenchError(f"the tools disagree on summary.calls: {calls}")
     return results
 
 
-def measure(command: list[str]) -> Run:
+def measure(command: list[str], env: dict[str, str] | None = None) -> Run:
     """Run `command` to completion: wall time, the child's own peak RSS, and its stdout."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         start = time.perf_counter()
-        child = subprocess.Popen(command, stdout=out, stderr=err, cwd=REPO)
+        child = subprocess.Popen(command, stdout=out, stderr=err, cwd=REPO, env={**os.environ, **(env or {})})
         _, status, usage = os.wait4(child.pid, 0)
         wall = time.perf_counter() - start
         child.returncode = os.waitstatus_to_exitcode(status)  # reaped here; Popen must not wait again
@@ -167,7 +178,7 @@ def print_report(
     )
     if load_before[0] > 0.5:
         print("(The machine was busy before the runs: both tools are slower than when idle.)\n")
-    reference = results["reference (node)"]
+    reference = results[REFERENCE]
     ref_wall = statistics.median(r.wall_s for r in reference)
     ref_peak = max(r.peak_mb for r in reference)
     print("| tool | wall s | peak MB | time vs reference | memory vs reference |")
@@ -176,15 +187,18 @@ def print_report(
         wall = statistics.median(r.wall_s for r in measured)
         peak = max(r.peak_mb for r in measured)
         time_ratio, memory_ratio = wall / ref_wall, peak / ref_peak
-        if name == "reference (node)":
+        if name == REFERENCE:
             print(f"| {name} | {wall:.2f} | {peak:.0f} | 1.00x | 1.00x |")
             continue
-        time_mark = "PASS" if time_ratio <= TIME_TARGET else "MISS"
+        time_mark = "PASS" if time_ratio <= (WARM_TIME_TARGET if name == WARM else TIME_TARGET) else "MISS"
         memory_mark = "PASS" if memory_ratio <= MEMORY_TARGET else "MISS"
         print(
             f"| {name} | {wall:.2f} | {peak:.0f} | {time_ratio:.2f}x ({time_mark}) | {memory_ratio:.2f}x ({memory_mark}) |"
         )
-    print(f"\nTargets: time <= {TIME_TARGET}x and peak memory <= {MEMORY_TARGET}x the reference's.\n")
+    print(
+        f"\nTargets: time <= {TIME_TARGET}x cold and <= {WARM_TIME_TARGET}x warm, and peak memory "
+        f"<= {MEMORY_TARGET}x the reference's.\n"
+    )
     print("Our phases, in one fresh process:\n")
     print("| phase | s |")
     print("|---|---:|")

@@ -116,6 +116,12 @@ def _add_log_arguments(parser: argparse.ArgumentParser) -> None:
         help="read every line even for a window (by default only the part that can hold it is read, "
         "trusting the log to be out of ts order by at most 15 minutes)",
     )
+    parser.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="parse the whole log, neither reading nor writing the parsed copy a whole-log read (--all) "
+        "keeps in the cache directory (see README, Speed)",
+    )
     parser.add_argument("--tier", action="append", metavar="T", help="only these tiers (repeatable)")
     parser.add_argument("--format", choices=("table", "json"), default="table", help="output (default table)")
 
@@ -163,8 +169,14 @@ def read_log(args: argparse.Namespace, window: Window):
 
     bound = {"disorder_bound_ms": math.inf} if args.full_read else {}
     progress = _progress_line() if sys.stderr.isatty() else None  # a person waiting, not a script
+    whole = window.since_ms is None and window.until_ms is None
     try:
-        loaded = load_log(log_source(args), window.since_ms, window.until_ms, progress=progress, **bound)
+        if whole and not args.no_cache:
+            from relay_metrics.ingest.cache import load_cached
+
+            loaded = load_cached(log_source(args), progress=progress)  # parses only what the copy lacks
+        else:
+            loaded = load_log(log_source(args), window.since_ms, window.until_ms, progress=progress, **bound)
     finally:
         if progress:
             sys.stderr.write("\r\033[K")  # leave the terminal as it was

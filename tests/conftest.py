@@ -20,6 +20,22 @@ settings.register_profile("dev", max_examples=10)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
+@pytest.fixture(autouse=True, scope="session")
+def private_parse_cache(tmp_path_factory):
+    """The CLI and the app keep parsed copies of logs (ingest.cache): the tests' go to a folder
+    of their own, never the user's cache, and apps started by tests inherit it."""
+    patch = pytest.MonkeyPatch()
+    patch.setenv("RELAY_METRICS_CACHE", str(tmp_path_factory.mktemp("parse-cache")))
+    yield
+    patch.undo()
+
+
+@pytest.fixture(autouse=True)
+def fresh_parse_cache(private_parse_cache, tmp_path_factory, monkeypatch):
+    """Each test starts without parsed copies: what one test read never makes another's warm."""
+    monkeypatch.setenv("RELAY_METRICS_CACHE", str(tmp_path_factory.mktemp("parse-cache")))
+
+
 @pytest.fixture
 def write_log(tmp_path):
     """write_log(*items, name=...) -> path of a log file holding those lines."""

@@ -63,8 +63,27 @@ def view_span(view: View) -> Span:
 
 
 def view_margins(view: View, pricing: Pricing, span: Span | None = None) -> Margins:
-    """Margins for the view's dates (or `span`, e.g. the previous period) and tier filter."""
-    return margins_of(view_activity(view, span or view_span(view)), pricing, view.filters.tier)
+    """Margins for the view's dates (or `span`, e.g. the previous period) and tier filter;
+    cached, so a page switch or a return to a view costs a lookup. Shared: never mutate."""
+    span = span or view_span(view)
+    span_key = (span.since_ms, span.until_ms, span.oldest_ts, span.newest_ts)
+    # repr: a tier named in the log may hold a lone surrogate, which Streamlit's hashing can't encode.
+    key = repr((view.filters.tier, prices_key(pricing)))
+    return _margins(view.log_key, span_key, key, view.filters.tier, pricing, view)
+
+
+def prices_key(pricing: Pricing) -> tuple:
+    """What margins depend on in a pricing: each tier's price and subscribers."""
+    return tuple((tier, p.price_per_month, p.subscribers) for tier, p in pricing.tiers.items())
+
+
+@st.cache_resource(max_entries=32, ttl=3600, show_spinner=False)
+def _margins(
+    log_key: tuple, span_key: tuple, key: str, _tiers: tuple[str, ...] | None, _pricing: Pricing, _view: View
+) -> Margins:
+    # Keyed on the log's version, the range, and (in `key`) the tier filter and the prices'
+    # values; what has a leading underscore isn't hashed.
+    return margins_of(view_activity(_view, Span(*span_key)), _pricing, _tiers)
 
 
 def view_activity(view: View, span: Span) -> Activity:
@@ -89,13 +108,12 @@ def view_margin_over_time(view: View, pricing: Pricing, span: Span) -> pd.DataFr
     """profit.margin_over_time for the view, per day or week; cached (a rerun of the page for
     another widget must not redo a margin per period)."""
     periods = tuple(buckets(view.start, view.end, view.zone))
-    prices_key = tuple((tier, p.price_per_month, p.subscribers) for tier, p in pricing.tiers.items())
     return _over_time(
         view.log_key,
         (span.since_ms, span.until_ms, span.oldest_ts, span.newest_ts),
         periods,
         view.filters.tier,
-        prices_key,
+        prices_key(pricing),
         pricing,
         view.log.frame,
     )

@@ -17,6 +17,7 @@ some before; the report counts the lines read.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import math
 import os
@@ -77,6 +78,20 @@ class _Update:
     rest: pd.DataFrame | None = None
 
 
+@dataclass(frozen=True)
+class LiveState:
+    """Everything a LiveLog knows after a refresh: enough for another LiveLog (in another
+    process, see ingest.cache) to carry on from there as if it had read the files itself."""
+
+    since_ms: float | None
+    floor_ms: float
+    first_ts: float | None
+    window_read: WindowRead | None
+    parts: tuple[_Part, ...]
+    frame: pd.DataFrame
+    order: OrderCheck
+
+
 class LiveLog:
     """The parsed log of `source`, brought up to date by refresh(). Safe to share between
     threads: refreshes take turns, and each returns a LoadedLog that is never changed after."""
@@ -108,7 +123,7 @@ class LiveLog:
         """
         with self._lock:
             files = resolve_files(self.source)
-            if self._loaded is None and self.since_ms is not None:
+            if self._frame is None and self.since_ms is not None:
                 updates = self._first_window_read(files, self.since_ms, progress)
             else:
                 known = {(p.device, p.inode): p for p in self._parts}
@@ -136,6 +151,33 @@ class LiveLog:
             if progress:
                 progress(1.0)
             return self._loaded
+
+    def state(self) -> LiveState | None:
+        """What the last refresh left (None before the first)."""
+        with self._lock:
+            if self._frame is None:
+                return None
+            return LiveState(
+                self.since_ms,
+                self.floor_ms,
+                self.first_ts,
+                self._window_read,
+                tuple(self._parts),
+                self._frame,
+                copy.deepcopy(self._order),  # refreshes go on changing ours
+            )
+
+    def adopt(self, state: LiveState) -> bool:
+        """Carry on from `state` (a refresh then reads only what changed since) when it holds
+        everything this log must: before the first refresh, with the same bound's floor, from
+        no later than since_ms. Returns whether it was taken."""
+        with self._lock:
+            fits = state.since_ms is None or (self.since_ms is not None and state.since_ms <= self.since_ms)
+            if self._frame is not None or not fits or state.floor_ms != self.floor_ms:
+                return False
+            self.since_ms, self.first_ts, self._window_read = state.since_ms, state.first_ts, state.window_read
+            self._parts, self._frame, self._order = list(state.parts), state.frame, copy.deepcopy(state.order)
+            return True
 
     def _first_window_read(self, files: list[Path], since_ms: float, progress: Progress | None) -> list[_Update]:
         """Each file read from where the window can begin, as load_log plans it; the whole log

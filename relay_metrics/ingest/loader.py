@@ -55,6 +55,10 @@ from relay_metrics.ingest.schema import (
 )
 from relay_metrics.ingest.sources import LogSource, TruncatedFile, read_chunks, resolve_files, skipped_links
 
+# Raise when a change here (or in what it calls) can change any frame or report: parsed copies
+# kept by an older loader (see ingest.cache) are then ignored.
+LOADER_VERSION = 1
+
 CHUNK_BYTES = 4 << 20
 # A line longer than this is rejected as LINE_TOO_LONG while it is read, never held whole
 # (a file without a newline, /dev/zero-like, would otherwise grow one line without bound).

@@ -40,7 +40,13 @@ def coverage(frame: pd.DataFrame) -> pd.DataFrame:
     ids = ids[has_id]
     tiers = keys_of(frame["tier"], DEFAULT_TIER)[has_id]
     ts = frame["ts"].to_numpy(dtype=float)[has_id]
-    codes, _ = pd.factorize(pd.Series(ids, dtype=object))
+    column = frame["install_id"]
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        # Among calls with an id, category codes and ids match one to one: factorizing the
+        # codes groups as factorizing the strings does (first appearance), without hashing them.
+        codes, _ = pd.factorize(column.cat.codes.to_numpy()[has_id])
+    else:
+        codes, _ = pd.factorize(pd.Series(ids, dtype=object))
     # lexsort is stable: equal (install, ts) keep their log order.
     order = np.lexsort((ts, codes))
     codes, ts = codes[order], ts[order]

@@ -1,0 +1,36 @@
+"""Speed-ups that must not change a figure: the revenue rule's coverage from category codes
+equals its coverage from the strings themselves."""
+
+from __future__ import annotations
+
+import pandas as pd
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from relay_metrics.ingest.loader import load_log
+from relay_metrics.metrics import revenue
+from tests.helpers import examples, lines_of, record
+
+IDS = st.sampled_from([None, "", "a", "b", "\ud800", "unknown", "(unknown)", "ä"])
+TIERS = st.sampled_from([None, "", "pro", "core", "\udfff"])
+
+
+@settings(max_examples=examples(100), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(calls=st.lists(st.tuples(st.integers(0, 50), IDS, TIERS), max_size=40))
+def test_coverage_from_categories_equals_coverage_from_strings(tmp_path_factory, calls):
+    assume(any(i not in (None, "", "unknown") for _, i, _ in calls))  # coverage() of no install isn't defined
+    path = tmp_path_factory.mktemp("cov") / "relay-calls.ndjson"
+    rows = [
+        record(
+            ts=1_767_225_600_000 + t * 3_600_000, **{k: v for k, v in (("install_id", i), ("tier", r)) if v is not None}
+        )
+        for t, i, r in calls
+    ]
+    path.write_bytes(lines_of(*rows) if rows else b"")
+    frame = load_log(path).frame
+    assert isinstance(frame["install_id"].dtype, pd.CategoricalDtype)
+    as_strings = frame.assign(install_id=frame["install_id"].astype(object), tier=frame["tier"].astype(object))
+    pd.testing.assert_frame_equal(revenue.coverage(frame), revenue.coverage(as_strings))
+    for column, missing in (("install_id", "unknown"), ("tier", "core")):
+        fast, slow = revenue.keys_of(frame[column], missing), revenue.keys_of(as_strings[column], missing)
+        assert fast.dtype == slow.dtype == object and list(fast) == list(slow)
