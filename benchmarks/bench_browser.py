@@ -25,6 +25,10 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from playwright.sync_api import BrowserContext
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -93,7 +97,7 @@ def settled(tab) -> None:
     timed(tab, lambda: None)
 
 
-def new_session(browser, url: str) -> tuple[object, float]:
+def new_session(browser, url: str) -> tuple[BrowserContext, float]:
     """A fresh browser context opening the app: ms until its first view is settled."""
     context = browser.new_context(viewport=VIEWPORT)
     tab = context.new_page()
