@@ -20,6 +20,8 @@ from relay_metrics.metrics.pricing import PRICING_ENV, PricingError, load_pricin
 from relay_metrics.metrics.timewindow import BadTime, Window, resolve_window
 from relay_metrics.output.textable import printable, render_tables
 
+UNPRICED_NAMED = 10  # unpriced tiers named on stderr; the rest are counted
+
 
 class CommandError(Exception):
     """Something outside the command line went wrong (exit 1); the message is for the user."""
@@ -224,9 +226,15 @@ def run_margins(args: argparse.Namespace, parser: argparse.ArgumentParser) -> in
     loaded = read_log(args, reach)
     span = span_of(loaded.frame, window.since_ms, window.until_ms, _first_ts(args))
     result = margins(loaded.frame, pricing, span, tuple(args.tier) if args.tier else None)
-    for tier in result.unpriced_tiers:
+    unpriced = result.unpriced_tiers
+    for tier in unpriced[:UNPRICED_NAMED]:  # any client can send a tier: name a few, count the rest
         print(
             f"relay-metrics: warning: tier {printable(tier)!r} is not in {pricing.source}; priced at 0", file=sys.stderr
+        )
+    if len(unpriced) > UNPRICED_NAMED:
+        print(
+            f"relay-metrics: warning: and {len(unpriced) - UNPRICED_NAMED:,} more tiers are not in {pricing.source}",
+            file=sys.stderr,
         )
     emit(result.to_dict(), args.format)
     return 0

@@ -217,6 +217,15 @@ def test_margins_warns_about_unpriced_tiers(capsys, log, tmp_path):
     assert {r["tier"] for r in json.loads(out)["by_tier"]} == {"pro", "core", "max"}
 
 
+def test_margins_names_ten_unpriced_tiers_and_counts_the_rest(capsys, write_log, tmp_path):
+    pricing = tmp_path / "pricing.toml"
+    pricing.write_text("[tiers.pro]\nprice_per_month = 10\n")
+    log = write_log(*[record(ts=1_767_225_600_000 + i, install_id=f"i{i}", tier=f"t{i:02d}") for i in range(15)])
+    code, _, err = run(capsys, "margins", log, "--pricing", pricing, "--all", "--format", "json")
+    assert code == 0
+    assert err.count("is not in") == 10 and "and 5 more tiers are not in" in err
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [(None, "pricing file not found"), ("[tiers.pro]\nprice_per_month = -2\n", "line 2")],
