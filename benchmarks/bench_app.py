@@ -21,15 +21,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-PAGES = [
-    "views/0_Overview.py",
-    "views/1_Profitability.py",
-    "views/2_Tiers.py",
-    "views/3_Models.py",
-    "views/4_Installs.py",
-    "views/5_Traffic.py",
-    "views/6_Data_quality.py",
-]
+from relay_metrics.app.page import PAGES as APP_PAGES  # noqa: E402 (after the path)
+
+PAGES = [path for path, _, _ in APP_PAGES]  # every page of the app
 CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "relay-metrics" / "bench"
 
 
