@@ -160,7 +160,10 @@ st.caption(
 page.margin_cards(forecast, "Projected ")
 
 st.subheader("What if prices were different?")
-st.caption("A scenario: it is shown beside the actual figures here and nowhere else. The link of this page keeps it.")
+st.caption(
+    "A scenario: shown beside the actual figures, here and on Plan (which adds usage caps and model swaps), "
+    "never in their place. The link of this page keeps it."
+)
 editor, comparison = st.columns([2, 3])
 with editor:
     prices.what_if_editor(file_pricing, actual)
