@@ -10,31 +10,35 @@ import altair as alt
 import pandas as pd
 
 from relay_metrics.metrics.growth import MOVEMENTS
-from relay_metrics.output.export import display_safe
+from relay_metrics.output import colours
+from relay_metrics.output.export import display_safe, visible
 
-COST_COLOR = "#4c78a8"
-REVENUE_COLOR = "#2f6f6a"
 KIND_COLORS = {
-    "opening": "#9e9e9e",
-    "new": "#2f6f6a",
+    "opening": colours.NEUTRAL,
+    "new": colours.REVENUE,
     "expansion": "#59a14f",
     "reactivation": "#8cd17d",
     "contraction": "#f28e2b",
-    "churn": "#c0392b",
-    "closing": "#9e9e9e",
+    "churn": colours.LOSS,
+    "closing": colours.NEUTRAL,
 }
 _USD = alt.Axis(format="$,.2f")
 
 
 def mrr_chart(mrr_by_tier: pd.DataFrame, source: str) -> alt.Chart:
     """MRR per day, stacked by tier."""
+    tiers = list(dict.fromkeys(mrr_by_tier["tier"]))  # each tier in its colour on every chart
     return (
         alt.Chart(display_safe(mrr_by_tier), title=alt.TitleParams("MRR per day by tier", subtitle=source))
         .mark_area(opacity=0.85)
         .encode(
             x=alt.X("date:T", title="Day (UTC)"),
             y=alt.Y("mrr_usd:Q", title="MRR (USD)", stack="zero", axis=_USD),
-            color=alt.Color("tier:N", title="Tier"),
+            color=alt.Color(
+                "tier:N",
+                title="Tier",
+                scale=alt.Scale(domain=[visible(t) for t in tiers], range=[colours.tier_colour(t) for t in tiers]),
+            ),
             tooltip=[
                 alt.Tooltip("date:T", title="Day"),
                 alt.Tooltip("tier:N", title="Tier"),
@@ -66,7 +70,7 @@ def revenue_cost_chart(monthly: pd.DataFrame, source: str) -> alt.Chart:
             color=alt.Color(
                 "measure:N",
                 title=None,
-                scale=alt.Scale(domain=[revenue_label, "Cost"], range=[REVENUE_COLOR, COST_COLOR]),
+                scale=alt.Scale(domain=[revenue_label, "Cost"], range=[colours.REVENUE, colours.COST]),
                 legend=alt.Legend(orient="bottom"),
             ),
             tooltip=[
