@@ -16,7 +16,7 @@ from pathlib import Path
 from relay_metrics.ingest.sources import DEFAULT_LOG, LOG_ENV, LogSourceError
 from relay_metrics.metrics import figures
 from relay_metrics.metrics.filters import Filters, apply_filters
-from relay_metrics.metrics.pricing import PRICING_ENV, PricingError, load_pricing, pricing_path
+from relay_metrics.metrics.pricing import PRICING_ENV, Pricing, PricingError, load_pricing, pricing_path
 from relay_metrics.metrics.timewindow import BadTime, Window, resolve_window
 from relay_metrics.output.textable import printable, render_tables
 
@@ -164,6 +164,14 @@ def window_of(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Wind
     return window
 
 
+def pricing_of(args: argparse.Namespace) -> Pricing:
+    """--pricing (or its default) read and checked; a bad file is exit 1 naming key and line."""
+    try:
+        return load_pricing(pricing_path(args.pricing))
+    except PricingError as exc:
+        raise CommandError(str(exc)) from None
+
+
 def read_log(args: argparse.Namespace, window: Window):
     from relay_metrics.ingest.loader import (
         load_log,  # pandas and pyarrow load only for commands that read a log
@@ -215,10 +223,7 @@ def run_margins(args: argparse.Namespace, parser: argparse.ArgumentParser) -> in
     from relay_metrics.metrics.profit import margins, span_of
     from relay_metrics.metrics.revenue import PERIOD_MS
 
-    try:
-        pricing = load_pricing(pricing_path(args.pricing))
-    except PricingError as exc:
-        raise CommandError(str(exc)) from None
+    pricing = pricing_of(args)
     window = window_of(args, parser)
     # Revenue needs the calls up to a month before --since (they pay into the range) and the
     # log's newest record (nothing is counted past it): read from there to the log's end.
@@ -242,6 +247,7 @@ def run_margins(args: argparse.Namespace, parser: argparse.ArgumentParser) -> in
 
 def run_simulate(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from relay_metrics.metrics import plan
+    from relay_metrics.metrics.revenue import effective_until
     from relay_metrics.metrics.scenario import ScenarioError, parse_scenario
     from relay_metrics.metrics.timewindow import Window
 
@@ -251,10 +257,7 @@ def run_simulate(args: argparse.Namespace, parser: argparse.ArgumentParser) -> i
         parser.error(f"cannot read --scenario {args.scenario}: {getattr(exc, 'strerror', None) or exc}")
     except ScenarioError as exc:
         parser.error(str(exc))
-    try:
-        pricing = load_pricing(pricing_path(args.pricing))
-    except PricingError as exc:
-        raise CommandError(str(exc)) from None
+    pricing = pricing_of(args)
     window = window_of(args, parser)
     # Read back for coverage (and a cap's month), and on to the log's end: until' needs its newest record.
     loaded = read_log(args, Window(plan.context_since(window.since_ms), None))
@@ -262,7 +265,7 @@ def run_simulate(args: argparse.Namespace, parser: argparse.ArgumentParser) -> i
     if frame.empty:
         raise CommandError("the log has no records in this window")
     ts = frame["ts"]
-    until = revenue_until(window.until_ms, float(ts.max()))
+    until = effective_until(window.until_ms, float(ts.max()))
     span = plan.Range(window.since_ms, until, float(ts.min()))
     try:
         result = plan.plan_for(frame[ts <= until], pricing, scenario, span)
@@ -280,20 +283,11 @@ def run_simulate(args: argparse.Namespace, parser: argparse.ArgumentParser) -> i
     return 0
 
 
-def revenue_until(until_ms: float | None, newest_ts: float) -> float:
-    from relay_metrics.metrics.revenue import effective_until
-
-    return effective_until(until_ms, newest_ts)
-
-
 def run_growth(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from relay_metrics.metrics.billing import BillingError, load_billing
     from relay_metrics.metrics.growth import billing_report, growth_of
 
-    try:
-        pricing = load_pricing(pricing_path(args.pricing))
-    except PricingError as exc:
-        raise CommandError(str(exc)) from None
+    pricing = pricing_of(args)
     window = window_of(args, parser)
     billing_file = args.billing or pricing.billing.file
     billing = None

@@ -11,9 +11,10 @@ import argparse
 import json
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
-from relay_metrics.cli import CommandError, read_log
+from relay_metrics.cli import CommandError, pricing_of, read_log
 from relay_metrics.metrics.alerts import (
     ALERTS_ENV,
     RulesError,
@@ -24,7 +25,7 @@ from relay_metrics.metrics.alerts import (
     lookback_ms,
     rules_path,
 )
-from relay_metrics.metrics.pricing import PRICING_ENV, PricingError, load_pricing, pricing_path
+from relay_metrics.metrics.pricing import PRICING_ENV
 from relay_metrics.metrics.revenue import PERIOD_MS
 from relay_metrics.metrics.timewindow import Window, parse_when
 from relay_metrics.metrics.zones import MS_PER_DAY
@@ -74,10 +75,7 @@ def _setup(args: argparse.Namespace):
         check_urls(args.notify)
     except NotifyUrlError as exc:
         raise _Usage(str(exc)) from None
-    try:
-        pricing = load_pricing(pricing_path(args.pricing))
-    except PricingError as exc:
-        raise CommandError(str(exc)) from None
+    pricing = pricing_of(args)
     now_ms = float(parse_when(args.at)) if args.at else time.time() * 1000
     return rules, pricing, now_ms
 
@@ -87,11 +85,7 @@ class _Usage(Exception):
 
 
 def run_check(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    try:
-        return _check(args)
-    except _Usage as exc:
-        print(f"relay-metrics: error: {exc}", file=sys.stderr)
-        return 2
+    return _usage_is_exit_2(_check, args)
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -157,8 +151,12 @@ def _print_check(firings, cleared, due, now_ms: float, fmt: str) -> None:
 
 
 def run_report(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    return _usage_is_exit_2(_report, args)
+
+
+def _usage_is_exit_2(command: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
     try:
-        return _report(args)
+        return command(args)
     except _Usage as exc:
         print(f"relay-metrics: error: {exc}", file=sys.stderr)
         return 2
