@@ -20,9 +20,11 @@ import math
 import os
 import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from importlib.resources import files
 from pathlib import Path
+from typing import TypeVar
 
 PRICING_ENV = "RELAY_METRICS_PRICING"
 # The example prices ship inside the package, so an installed copy finds them too.
@@ -100,15 +102,26 @@ def load_pricing(path: str | os.PathLike) -> Pricing:
     return parse_pricing(text, str(path))
 
 
-def parse_pricing(text: str, name: str = "pricing.toml") -> Pricing:
+E = TypeVar("E", bound=ValueError)
+
+
+def read_toml(text: str, name: str, error: type[E]) -> tuple[dict, Callable[[str, str | None, str], E]]:
+    """A TOML file's tables, and `fail(message, table, key)`: an `error` naming the file and the
+    line that sets `key`. Invalid TOML raises `error` at once."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise PricingError(f"{name}: not valid TOML: {exc}") from None
+        raise error(f"{name}: not valid TOML: {exc}") from None
 
-    def fail(message: str, table: str | None, key: str) -> PricingError:
+    def fail(message: str, table: str | None, key: str) -> E:
         line = _line_of(text, table, key)
-        return PricingError(f"{name}, line {line}: {message}" if line else f"{name}: {message}")
+        return error(f"{name}, line {line}: {message}" if line else f"{name}: {message}")
+
+    return data, fail
+
+
+def parse_pricing(text: str, name: str = "pricing.toml") -> Pricing:
+    data, fail = read_toml(text, name, PricingError)
 
     for key in data:
         if key not in _TOP_KEYS:

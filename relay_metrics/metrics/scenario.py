@@ -24,12 +24,11 @@ from __future__ import annotations
 import json
 import math
 import re
-import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from relay_metrics.metrics.pricing import _line_of
+from relay_metrics.metrics.pricing import read_toml
 
 _TOP_KEYS = ("prices", "caps", "swap")
 _SWAP_KEYS = ("tier", "pipeline", "from", "to")
@@ -102,14 +101,7 @@ def from_query(get_all) -> Scenario:
 
 def parse_scenario(text: str, name: str = "scenario.toml") -> Scenario:
     """A scenario file; raises ScenarioError naming the file, key and line."""
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(f"{name}: not valid TOML: {exc}") from None
-
-    def fail(message: str, table: str | None, key: str) -> ScenarioError:
-        line = _line_of(text, table, key)
-        return ScenarioError(f"{name}, line {line}: {message}" if line else f"{name}: {message}")
+    data, fail = read_toml(text, name, ScenarioError)
 
     for key in data:
         if key not in _TOP_KEYS:
