@@ -3,7 +3,7 @@ and a what-if price scenario beside (never in place of) the actual figures."""
 
 import streamlit as st
 
-from relay_metrics.app import page, prices
+from relay_metrics.app import page, prices, results
 from relay_metrics.metrics import profit
 from relay_metrics.output import charts, fmt
 from relay_metrics.output.change import change, percent_points
@@ -114,9 +114,15 @@ else:
     with st.expander("Every install of the range"):
         page.table(actual.by_install, "margins-by-install", height=420)
 
+
+def unit_economics(frame):
+    """The section's figures, from one pass over the jobs."""
+    jobs = profit.job_costs(frame)
+    return profit.unit_economics(frame, jobs), profit.job_cost_stats(jobs, "tier"), profit.job_cost_stats(jobs, "model")
+
+
 st.subheader("Unit economics")
-jobs = profit.job_costs(view.frame)
-unit = profit.unit_economics(view.frame, jobs)
+unit, by_tier, by_model = results.of_view(view, unit_economics)
 cards = st.columns(4)
 cards[0].metric(
     "Cost per summary job",
@@ -143,10 +149,10 @@ st.caption(
 left, right = st.columns(2)
 with left:
     st.caption("Cost per summary job by tier")
-    page.table(profit.job_cost_stats(jobs, "tier"), "job-cost-by-tier")
+    page.table(by_tier, "job-cost-by-tier")
 with right:
     st.caption("Cost per summary job by model")
-    page.table(profit.job_cost_stats(jobs, "model"), "job-cost-by-model")
+    page.table(by_model, "job-cost-by-model")
 
 if cost_only:
     st.stop()

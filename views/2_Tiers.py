@@ -2,14 +2,14 @@
 
 import streamlit as st
 
-from relay_metrics.app import page
+from relay_metrics.app import page, results
 from relay_metrics.metrics import breakdowns
 from relay_metrics.output import charts
 
 view = page.start("Tiers")
 page.require_rows(view)
 
-tiers = breakdowns.most_cost_first(breakdowns.tier_table(view.frame))
+tiers = breakdowns.most_cost_first(results.of_view(view, breakdowns.tier_table))
 page.table(tiers, "tiers")
 st.caption(
     "Each row is the calls that carried the tier. Installs are the installs that made those calls: one that "

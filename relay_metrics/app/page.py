@@ -7,7 +7,7 @@ from typing import Literal
 import pandas as pd
 import streamlit as st
 
-from relay_metrics.app import auth, scenario
+from relay_metrics.app import auth, results, scenario
 from relay_metrics.app.columns import column_config, for_display
 from relay_metrics.app.sidebar import View, sidebar
 from relay_metrics.output import fmt
@@ -73,7 +73,7 @@ def start(title: str) -> View:
 
 def require_rows(view: View) -> None:
     """Stop the page with a short message when the filters keep no record."""
-    if view.frame.empty:
+    if not results.row_count(view):
         st.info("No calls match these dates and filters. Widen the date range or clear a filter.")
         st.stop()
 
