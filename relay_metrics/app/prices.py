@@ -96,11 +96,12 @@ def _activity(
 ) -> Activity:
     # Per install cost and coverage depend on the dates only, so a tier or price change
     # reuses them. `_frame` isn't hashed (leading underscore): log_key says which log it is.
-    return activity(_frame, Span(since_ms, until_ms, oldest, newest), _coverage(log_key, _frame))
+    return activity(_frame, Span(since_ms, until_ms, oldest, newest), log_coverage(log_key, _frame))
 
 
 @st.cache_resource(max_entries=4, ttl=3600, show_spinner=False)
-def _coverage(log_key: tuple, _frame: pd.DataFrame) -> pd.DataFrame:
+def log_coverage(log_key: tuple, _frame: pd.DataFrame) -> pd.DataFrame:
+    """revenue.coverage of the loaded log, once per log contents for margins and alerts alike."""
     return coverage(_frame)
 
 
@@ -130,7 +131,7 @@ def _over_time(
     _frame: pd.DataFrame,
 ) -> pd.DataFrame:
     # Keyed on the prices' values (prices_key); `_pricing` itself isn't hashed.
-    return margin_over_time(_frame, _pricing, Span(*span_key), list(periods), tiers, _coverage(log_key, _frame))
+    return margin_over_time(_frame, _pricing, Span(*span_key), list(periods), tiers, log_coverage(log_key, _frame))
 
 
 def what_if_editor(file_pricing: Pricing, actual: Margins) -> None:
