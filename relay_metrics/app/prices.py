@@ -150,6 +150,8 @@ def what_if_editor(file_pricing: Pricing, actual: Margins) -> None:
             value=prices.get(tier, file_pricing.price(tier)),
             key=scenario.widget_key(tier),
             label_visibility="collapsed",
+            on_change=_price_edited,  # before the rerun: the page then draws the new scenario once
+            args=(tier, file_pricing.price(tier)),
         )
         if price != file_pricing.price(tier):
             changed[tier] = price
@@ -158,7 +160,7 @@ def what_if_editor(file_pricing: Pricing, actual: Margins) -> None:
             f"{len(rest):,} more tiers cost less; they keep the pricing file's prices here "
             f"(only the {EDITABLE_TIERS} costliest tiers are editable)."
         )
-    if changed != prices:
+    if changed != prices:  # inputs and scenario disagree (no callback ran): draw the page from the inputs
         scenario.set_prices(changed)
         st.rerun()
     st.button(
@@ -168,6 +170,16 @@ def what_if_editor(file_pricing: Pricing, actual: Margins) -> None:
         on_click=_reset,
         args=(file_pricing, editable),
     )
+
+
+def _price_edited(tier: str, file_price: float) -> None:
+    prices = scenario.prices()
+    price = st.session_state[scenario.widget_key(tier)]
+    if price == file_price:
+        prices.pop(tier, None)
+    else:
+        prices[tier] = price
+    scenario.set_prices(prices)
 
 
 def _reset(file_pricing: Pricing, tiers: list[str]) -> None:
