@@ -80,13 +80,13 @@ else:
 st.subheader("Cost and calls by day")
 daily = results.of_view(view, breakdowns.daily, view.zone, view.start, view.end)
 chart, numbers = st.columns([3, 2])
-chart.altair_chart(charts.daily_chart(daily), width="stretch")
+page.chart(chart, charts.daily_chart, daily)
 with numbers:
     page.table(daily, "daily", height=360, zone=view.zone)
 
 st.subheader("Status mix")
 mix = results.of_view(view, breakdowns.status_mix)
 chart, numbers = st.columns([3, 2])
-chart.altair_chart(charts.status_chart(mix), width="stretch")
+page.chart(chart, charts.status_chart, mix)
 with numbers:
     page.table(mix, "status-mix")

@@ -42,6 +42,21 @@ count only up to then: 4.5 × 24.99 ÷ 30.4375 = $3.69.
 
 SHOWN_TIERS = 20  # charts and the loss summary show the costliest tiers; the tables show all
 
+
+def over_time_chart(over_time, tier, per):
+    return charts.margin_over_time_chart(over_time[over_time["tier"] == tier].drop(columns="tier"), per)
+
+
+def tiers_chart(margins):
+    return charts.margin_chart(profit.costliest_tiers(margins.by_tier, SHOWN_TIERS))
+
+
+def installs_chart(margins):
+    spread = profit.cost_per_install_month(margins)
+    shown = set(profit.costliest_tiers(margins.by_tier, SHOWN_TIERS)["tier"])
+    return charts.install_cost_chart(spread[spread["tier"].isin(list(shown))])
+
+
 view = page.start("Profitability")
 with st.expander("How this is computed"):
     st.markdown(HOW)
@@ -78,13 +93,13 @@ else:
     shown_tier = st.selectbox("Tier", [profit.ALL_TIERS, *tier_names], key="profit_over_time_tier", format_func=visible)
     one = over_time[over_time["tier"] == shown_tier].drop(columns="tier")
     chart, numbers = st.columns([3, 2])
-    chart.altair_chart(charts.margin_over_time_chart(one, per), width="stretch")
+    page.chart(chart, over_time_chart, over_time, shown_tier, per)
     with numbers:
         page.table(one, "margin-over-time", height=360)
 
     st.subheader("By tier")
     chart, numbers = st.columns([2, 3])
-    chart.altair_chart(charts.margin_chart(profit.costliest_tiers(actual.by_tier, SHOWN_TIERS)), width="stretch")
+    page.chart(chart, tiers_chart, actual)
     with numbers:
         page.table(actual.by_tier, "margins-by-tier", secondary=("price_per_month", "cost_per_install_month_usd"))
         st.caption("Installs: each once, under the tier of its latest call; revenue counts paying subscribers.")
@@ -99,9 +114,7 @@ else:
         lines.append(f"... and {fmt.count(len(losers) - SHOWN_TIERS)} more tiers (see the tables)")
     st.text("\n".join(lines))
     chart, numbers = st.columns([2, 3])
-    spread = profit.cost_per_install_month(actual)
-    shown = set(profit.costliest_tiers(actual.by_tier, SHOWN_TIERS)["tier"])
-    chart.altair_chart(charts.install_cost_chart(spread[spread["tier"].isin(list(shown))]), width="stretch")
+    page.chart(chart, installs_chart, actual)
     with numbers:
         order = st.radio(
             "Loss list, worst first by",
@@ -111,8 +124,10 @@ else:
             key="profit_loss_order",
         )
         page.table(profit.loss_list(actual, order), "loss-list", height=300)
-    with st.expander("Every install of the range"):
-        page.table(actual.by_install, "margins-by-install", height=420)
+    every = st.expander("Every install of the range", key="profit_every_install", on_change="rerun")
+    if every.open:  # thousands of rows: sent to the browser only when asked for
+        with every:
+            page.table(actual.by_install, "margins-by-install", height=420)
 
 
 def unit_economics(frame):

@@ -11,8 +11,14 @@ page.require_rows(view)
 
 st.subheader("Cost against speed")
 chart, numbers = st.columns(2)
-speed = breakdowns.most_cost_first(results.of_view(view, breakdowns.cost_vs_speed_table))
-chart.altair_chart(charts.cost_speed_scatter(speed), width="stretch")
+
+
+def speed_rows(frame):
+    return breakdowns.most_cost_first(breakdowns.cost_vs_speed_table(frame))
+
+
+speed = results.of_view(view, speed_rows)
+page.chart(chart, charts.cost_speed_scatter, speed)
 with numbers:
     page.table(speed, "cost-vs-speed", secondary=("backend",))
     st.caption("Colour on the chart: each model's most used backend (in the CSV).")
