@@ -43,8 +43,12 @@ count only up to then: 4.5 × 24.99 ÷ 30.4375 = $3.69.
 SHOWN_TIERS = 20  # charts and the loss summary show the costliest tiers; the tables show all
 
 
+def one_tier(over_time, tier):
+    return over_time[over_time["tier"] == tier].drop(columns="tier")
+
+
 def over_time_chart(over_time, tier, per):
-    return charts.margin_over_time_chart(over_time[over_time["tier"] == tier].drop(columns="tier"), per)
+    return charts.margin_over_time_chart(one_tier(over_time, tier), per)
 
 
 def tiers_chart(margins):
@@ -91,7 +95,7 @@ else:
     over_time = prices.view_margin_over_time(view, file_pricing, span)
     tier_names = [t for t in dict.fromkeys(over_time["tier"]) if t != profit.ALL_TIERS]
     shown_tier = st.selectbox("Tier", [profit.ALL_TIERS, *tier_names], key="profit_over_time_tier", format_func=visible)
-    one = over_time[over_time["tier"] == shown_tier].drop(columns="tier")
+    one = page.derived(one_tier, over_time, shown_tier)
     chart, numbers = st.columns([3, 2])
     page.chart(chart, over_time_chart, over_time, shown_tier, per)
     with numbers:
@@ -123,7 +127,7 @@ else:
             horizontal=True,
             key="profit_loss_order",
         )
-        page.table(profit.loss_list(actual, order), "loss-list", height=300)
+        page.table(page.derived(profit.loss_list, actual, order), "loss-list", height=300)
     every = st.expander("Every install of the range", key="profit_every_install", on_change="rerun")
     if every.open:  # thousands of rows: sent to the browser only when asked for
         with every:

@@ -125,6 +125,15 @@ def table(
     )
 
 
+def derived(build: Callable[..., Any], source: Any, *args: Any) -> Any:
+    """build(source, *args), kept while `source` (a kept figure) lives: the same object on
+    every rerun, so its table's display form is kept too. Never mutate it."""
+    code = build.__code__
+    return _by_source(
+        source, ("derived", f"{code.co_filename}:{code.co_firstlineno}", repr(args)), lambda: build(source, *args)
+    )
+
+
 def chart(container, build: Callable[..., Any], source: Any, *args: Any) -> None:
     """container.altair_chart(build(source, *args)), its Vega-Lite spec kept while `source`
     lives: for a kept figure (app.results) a rerun sends the spec again without building
