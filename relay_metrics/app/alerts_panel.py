@@ -95,8 +95,20 @@ def firing_now(view: View) -> None:
 
 def rules_over_range(view: View, loaded: Setup) -> tuple[pd.DataFrame, list[Firing]]:
     """Every rule with its state over the range's days (evaluated at the end of each), and
-    the firings at the range's end."""
+    the firings at the range's end. Kept for the minute: a rule checked on each of 30 days
+    takes seconds on a big log, and a revisit or a new session must not pay it again."""
     moment = as_of(view)
+    minute = moment // 60_000 * 60_000
+    return _rules_over_range(
+        view.log_key, _until(view), tuple(loaded.rules), loaded.pricing, minute, view.days, moment, view
+    )
+
+
+@st.cache_resource(max_entries=8, ttl=600, show_spinner=False)
+def _rules_over_range(
+    log_key, until_ms, rules: tuple, pricing: Pricing, minute: float, days: int, _moment: float, _view: View
+) -> tuple[pd.DataFrame, list[Firing]]:
+    view, loaded, moment = _view, Setup(list(rules), pricing), _moment
     facts = _facts(view.log_key, _until(view), view.log.frame)
     ends = moments_with_data(facts, [moment - k * MS_PER_DAY for k in range(min(view.days, MAX_DAYS))][::-1])
     # Every rule at once at each moment: rules over the same window share its margins.
