@@ -45,15 +45,15 @@ if pricing_error is None:
     st.caption("Tier history: from a month before the range (calls there pay into it) to its end")
     history = profit.tier_history(view.log.frame, install_id, file_pricing, span.read_from_ms, span.until_prime)
     page.table(history, "install-tiers", height=200)
-daily = breakdowns.install_daily(view.frame, install_id, view.zone)
+daily = results.of_view(view, breakdowns.install_daily, install_id, view.zone)
 chart, numbers = st.columns([3, 2])
-chart.altair_chart(charts.install_daily_chart(daily), width="stretch")
+page.chart(chart, charts.install_daily_chart, daily)
 with numbers:
     page.table(daily, "install-daily", height=300, zone=view.zone)
 jobs_tab, calls_tab = st.tabs(["Jobs", "Calls"])
 with jobs_tab:
     page.table(
-        breakdowns.install_jobs(view.frame, install_id),
+        results.of_view(view, breakdowns.install_jobs, install_id),
         "install-jobs",
         height=360,
         zone=view.zone,
@@ -61,7 +61,7 @@ with jobs_tab:
     )
 with calls_tab:
     page.table(
-        breakdowns.install_calls(view.frame, install_id),
+        results.of_view(view, breakdowns.install_calls, install_id),
         "install-calls",
         height=360,
         zone=view.zone,
