@@ -142,9 +142,7 @@ def start_app(log: Path, tmp: Path) -> tuple[subprocess.Popen, str]:
         [
             sys.executable,
             "-m",
-            "streamlit",
-            "run",
-            "streamlit_app.py",
+            "relay_metrics.app.serve",  # as scripts/run starts it
             "--server.port",
             str(port),
             "--server.address",

@@ -109,7 +109,7 @@ def _rules_over_range(
     log_key, until_ms, rules: tuple, pricing: Pricing, minute: float, days: int, _moment: float, _view: View
 ) -> tuple[pd.DataFrame, list[Firing]]:
     view, loaded, moment = _view, Setup(list(rules), pricing), _moment
-    facts = _facts(view.log_key, _until(view), view.log.frame)
+    facts = log_facts_of(view.log_key, _until(view), view.log.frame)
     ends = moments_with_data(facts, [moment - k * MS_PER_DAY for k in range(min(view.days, MAX_DAYS))][::-1])
     # Every rule at once at each moment: rules over the same window share its margins.
     fired_by_day = [{f.rule for f in evaluate(loaded.rules, facts, loaded.pricing, end)} for end in ends]
@@ -154,11 +154,11 @@ def _evaluate(log_key: tuple, until_ms: float, loaded: Setup, moment: float, fra
 
 @st.cache_resource(max_entries=8, ttl=600, show_spinner=False)
 def _cached_firings(log_key, until_ms, rules: tuple, pricing: Pricing, moment: float, _frame) -> list[Firing]:
-    return evaluate(list(rules), _facts(log_key, until_ms, _frame), pricing, moment)
+    return evaluate(list(rules), log_facts_of(log_key, until_ms, _frame), pricing, moment)
 
 
 @st.cache_resource(max_entries=4, ttl=600, show_spinner=False)
-def _facts(log_key: tuple, until_ms: float, _frame: pd.DataFrame):
+def log_facts_of(log_key: tuple, until_ms: float, _frame: pd.DataFrame):
     # log_key says which log contents these are; the frame itself isn't hashed.
     return log_facts(_frame, prices.log_coverage(log_key, _frame))
 

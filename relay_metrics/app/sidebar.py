@@ -74,9 +74,9 @@ def sidebar() -> View:
         zone = st.selectbox(
             "Time zone", ZONES, key="tz", bind="query-params", help="Days and hours of day are counted in this zone."
         )
-        log = _load(upload, _needed_window(_dates_asked(zone), zone), forced)
+        log = _load(upload, needed_window(_dates_asked(zone), zone), forced)
         start, end = _date_section(log.loaded.frame, log.first_ts, zone, notices)
-        needed = _needed_window((start, end), zone)
+        needed = needed_window((start, end), zone)
         if log.since_ms is not None and needed[0] < log.since_ms:
             # The dates picked reach back past what was read: read back that far (once).
             log = _load(upload, needed, False)
@@ -192,15 +192,15 @@ def _dates_asked(zone: str) -> tuple[date, date]:
         linked = []
     if len(linked) == 2:
         return linked[0], linked[1]
-    return st.session_state.get("_last_range", _default_range(zone))
+    return st.session_state.get("_last_range", default_range(zone))
 
 
-def _default_range(zone: str) -> tuple[date, date]:
+def default_range(zone: str) -> tuple[date, date]:
     today = today_in(zone)
     return today - timedelta(days=DEFAULT_DAYS - 1), today
 
 
-def _needed_window(dates: tuple[date, date], zone: str) -> tuple[float, float]:
+def needed_window(dates: tuple[date, date], zone: str) -> tuple[float, float]:
     """The ts a page reads for these dates: the Overview compares with the period before, and
     calls up to a month before that period pay into it (the revenue rule)."""
     since_ms, until_ms = window_ms(*dates, zone)
@@ -208,7 +208,7 @@ def _needed_window(dates: tuple[date, date], zone: str) -> tuple[float, float]:
 
 
 def _date_section(frame: pd.DataFrame, first_ts: float | None, zone: str, notices: list[str]) -> tuple[date, date]:
-    default = _default_range(zone)
+    default = default_range(zone)
     first = last = None
     if len(frame):
         ts = frame["ts"].to_numpy()

@@ -125,12 +125,18 @@ class _KeptLog:
         self.refreshed: Refreshed | None = None
         self.cached = not app_arguments().no_cache
         self.parsed_since_save = 0
+        # One refresh at a time: the server's warm-up and a first visitor may both start one.
+        self.lock = threading.Lock()
 
     @property
     def floor(self) -> float:
         return -math.inf if self.live.since_ms is None else self.live.since_ms  # None after a fallback too
 
     def refresh(self, progress=None) -> Refreshed:
+        with self.lock:
+            return self._refresh(progress)
+
+    def _refresh(self, progress) -> Refreshed:
         started = time.perf_counter()
         live = self.live
         # A restarted server starts from the parsed copy an earlier run left, if it fits.
@@ -208,6 +214,14 @@ def load(
         return kept.refresh(lambda done: bar.progress(min(done, 1.0), text=f"Reading the log… {done:.0%}"))
     finally:
         bar.empty()
+
+
+def warm(choice: LogChoice, since_ms: float | None, until_ms: float) -> Refreshed:
+    """load() outside any page (at the server's start, see serve): no progress bar, no TTL.
+
+    Raises sources.LogSourceError."""
+    kept = _kept(choice.paths).covering(since_ms, min(until_ms, time.time() * 1000))
+    return kept.refreshed or kept.refresh()
 
 
 def load_upload(upload) -> tuple[LogChoice, LoadedLog]:
