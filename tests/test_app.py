@@ -411,3 +411,26 @@ def test_ten_thousand_tiers_and_a_lone_surrogate_tier_in_margins_and_what_ifs(mo
     for page_path in ["views/0_Overview.py", "views/2_Tiers.py", "views/4_Installs.py"]:
         at.switch_page(page_path).run()
         assert not at.exception, page_path
+
+
+def test_a_view_seen_before_is_a_lookup_and_a_new_filter_is_computed(demo_log, monkeypatch, fresh_caches):
+    # app.results keeps each view's figures: a page switch back, or a filter picked again,
+    # must not recompute them; a filter not seen yet must (and give its own figures).
+    computed = []
+    overview = breakdowns.overview
+
+    def counted(frame):
+        computed.append(len(frame))
+        return overview(frame)
+
+    monkeypatch.setattr(breakdowns, "overview", counted)
+    at = app(demo_log, monkeypatch).run()
+    assert len(computed) == 2  # this period and the one before
+    calls_all = metric(at, "Calls")
+    at.switch_page("views/2_Tiers.py").run()
+    at.switch_page("views/0_Overview.py").run()
+    assert len(computed) == 2
+    at.sidebar.multiselect(key="tiers").set_value(["pro"]).run()
+    assert len(computed) == 4 and metric(at, "Calls") != calls_all
+    at.sidebar.multiselect(key="tiers").set_value([]).run()
+    assert len(computed) == 4 and metric(at, "Calls") == calls_all
