@@ -205,3 +205,46 @@ def test_the_cli_answers_the_same_from_the_cache_and_keeps_nothing_with_no_cache
     warm = summary()
     assert warm == summary("--no-cache") != uncached  # the appended line counted
     assert os.listdir(log.parent) == [LOG]
+
+
+def _with_categorical_job_ids(frame):
+    """The frame with job_id as object categories, as a loader may keep it."""
+    import pandas as pd
+
+    jobs = frame["job_id"].astype(object)
+    return frame.assign(job_id=pd.Categorical(jobs, categories=pd.Index(pd.unique(jobs.dropna()), dtype=object)))
+
+
+@pytest.mark.parametrize("job_ids_as_categories", [False, True])
+@pytest.mark.parametrize(
+    "lines",
+    [
+        b"",
+        lines_of(record(ts=1)),  # every string missing
+        lines_of(record(ts=1, tier="pro", job_id="j1"), record(ts=2, tier="", job_id="j1"), record(ts=3)),
+        lines_of(record(ts=1, tier="pro", model="m", job_id="j1"), '{"ts":2,"tier":"\\ud800x","job_id":"\\udfff"}'),
+        lines_of(*[record(ts=i, install_id=f"i{i % 300}", job_id=f"j{i // 2}", tier="max") for i in range(2000)]),
+    ],
+    ids=["empty", "all missing", "missing and empty", "lone surrogates", "many categories"],
+)
+def test_an_entry_gives_back_the_frame_it_was_written_from_dtypes_and_all(tmp_path, lines, job_ids_as_categories):
+    log, store = tmp_path / LOG, tmp_path / "cache"
+    log.write_bytes(lines)
+    live = LiveLog(log)
+    frame = live.refresh().frame
+    if job_ids_as_categories:
+        frame = _with_categorical_job_ids(frame)
+        live._frame = frame  # what a loader keeping job ids as categories would hold
+    assert cache.save(live, store)
+    warm = LiveLog(log)
+    assert cache.restore(warm, store)
+    got = warm.state().frame
+    assert list(got.dtypes.astype(str)) == list(frame.dtypes.astype(str))
+    for name in frame.columns:
+        if hasattr(frame[name], "cat"):
+            assert got[name].cat.categories.dtype == frame[name].cat.categories.dtype == object
+            assert list(got[name].cat.categories) == list(frame[name].cat.categories)
+            assert got[name].cat.codes.dtype == frame[name].cat.codes.dtype
+    import pandas as pd
+
+    pd.testing.assert_frame_equal(got, frame, check_exact=True)
