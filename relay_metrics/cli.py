@@ -43,6 +43,16 @@ def main(argv: list[str] | None = None) -> int:
         # `... | head` closed the pipe: not an error of ours, and no traceback either.
         sys.stderr.close()
         return 0
+    finally:
+        _wait_for_cache()
+
+
+def _wait_for_cache() -> None:
+    """The parsed copy read_log is writing in the background, in place before main returns
+    (the output is already out). Only when the cache was used: importing it loads pandas."""
+    cache = sys.modules.get("relay_metrics.ingest.cache")
+    if cache is not None:
+        cache.wait_for_saves()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -184,7 +194,8 @@ def read_log(args: argparse.Namespace, window: Window):
         if whole and not args.no_cache:
             from relay_metrics.ingest.cache import load_cached
 
-            loaded = load_cached(log_source(args), progress=progress)  # parses only what the copy lacks
+            # Parses only what the copy lacks; the copy is written while the figures are computed.
+            loaded = load_cached(log_source(args), progress=progress, background=True)
         else:
             loaded = load_log(log_source(args), window.since_ms, window.until_ms, progress=progress, **bound)
     finally:
