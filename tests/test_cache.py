@@ -227,15 +227,25 @@ def _with_categorical_job_ids(frame):
     ],
     ids=["empty", "all missing", "missing and empty", "lone surrogates", "many categories"],
 )
-def test_an_entry_gives_back_the_frame_it_was_written_from_dtypes_and_all(tmp_path, lines, job_ids_as_categories):
+@pytest.mark.parametrize("small_blocks", [False, True])
+def test_an_entry_gives_back_the_frame_it_was_written_from_dtypes_and_all(
+    tmp_path, monkeypatch, lines, job_ids_as_categories, small_blocks
+):
     log, store = tmp_path / LOG, tmp_path / "cache"
     log.write_bytes(lines)
+    if small_blocks:  # job ids in many arrow chunks: an entry of many record batches
+        monkeypatch.setattr(loader, "CHUNK_BYTES", 4096)
     live = LiveLog(log)
     frame = live.refresh().frame
     if job_ids_as_categories:
         frame = _with_categorical_job_ids(frame)
         live._frame = frame  # what a loader keeping job ids as categories would hold
     assert cache.save(live, store)
+    if small_blocks and len(frame) > 1000 and not job_ids_as_categories:
+        import pyarrow as pa
+
+        with pa.memory_map(str(cache.entry_path(log, True, store))) as entry:
+            assert pa.ipc.open_file(entry).num_record_batches > 1
     warm = LiveLog(log)
     assert cache.restore(warm, store)
     got = warm.state().frame

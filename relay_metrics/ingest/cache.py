@@ -200,7 +200,7 @@ def _from_arrow(table: pa.Table, layout: dict) -> pd.DataFrame:
         for name in layout["object_categories"]
         if name not in layout["escaped"]
         and pa.types.is_dictionary(table.schema.field(name).type)
-        and table.column(name).num_chunks == 1  # as written: one record batch
+        and table.column(name).num_chunks > 0  # none: an empty entry, which to_pandas handles
     ]
     rest = table.drop_columns(direct)
     frame = rest.to_pandas()
@@ -219,9 +219,11 @@ def _from_arrow(table: pa.Table, layout: dict) -> pd.DataFrame:
 
 
 def _object_categorical(column: pa.ChunkedArray) -> pd.Categorical:
-    """A dictionary column of one chunk as the pandas categorical it was written from: object categories,
+    """A dictionary column as the pandas categorical it was written from: object categories,
     missing values as code -1."""
-    encoded = column.chunk(0)
+    # An entry has a record batch per block the frame's arrow-backed strings came in, each
+    # batch's codes into the one dictionary written; joining them copies only the codes.
+    encoded = column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
     categories = pd.Index(encoded.dictionary.to_numpy(zero_copy_only=False), dtype=object)
     codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False)
     return pd.Categorical.from_codes(codes, dtype=_unchecked_dtype(categories))
