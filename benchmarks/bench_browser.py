@@ -5,7 +5,9 @@
 Serves the app (as tests/helpers.py does) on a demo log of --rows records over 30 days, opens
 it in the same headless Debian Chromium the tests use at 1400x1000, and times, median of
 --runs: a tier change (Overview and Profitability), a date preset, a page switch, a what-if
-price change on Profitability, and a new session on the warm server. Then the server is
+price change on Profitability, and a new session on the warm server, both as a new tab of the
+same browser (its HTTP cache warm, as when a founder opens the app again) and as a new browser
+with an empty cache (which also parses Streamlit's scripts). Then the server is
 restarted twice to time the first view after a start: with an empty parse cache (cold) and
 with the cache the first start left (warm).
 
@@ -44,7 +46,8 @@ WATCH = """
 () => {
   if (window.__rm) return;
   const settled = () => {
-    if (!document.querySelector('[data-testid="stMainBlockContainer"] h1')) return false;
+    const title = document.querySelector('[data-testid="stMainBlockContainer"] h1');
+    if (!title || (window.__rm_title && !title.textContent.includes(window.__rm_title))) return false;
     if (document.querySelector('[data-testid="stStatusWidget"], [data-testid="stSkeleton"], [data-stale="true"]'))
       return false;
     for (const chart of document.querySelectorAll('[data-testid="stVegaLiteChart"]'))
@@ -76,9 +79,11 @@ def demo_log(rows: int) -> Path:
     return path
 
 
-def timed(tab, action) -> float:
-    """Milliseconds from the action until the page has settled after the run it started."""
+def timed(tab, action, title: str | None = None) -> float:
+    """Milliseconds from the action until the page has settled after the run it started (and
+    shows `title`, for a page switch)."""
     tab.evaluate(WATCH)
+    tab.evaluate("title => { window.__rm_title = title; }", title)
     before = tab.evaluate("window.__rm.changes")
     started = tab.evaluate("performance.now()")
     action()
@@ -98,9 +103,13 @@ def settled(tab) -> None:
 
 
 def new_session(browser, url: str) -> tuple[BrowserContext, float]:
-    """A fresh browser context opening the app: ms until its first view is settled."""
+    """A fresh browser context (empty HTTP cache) opening the app: ms until its first view is settled."""
     context = browser.new_context(viewport=VIEWPORT)
-    tab = context.new_page()
+    return context, first_view(context.new_page(), url)
+
+
+def first_view(tab, url: str) -> float:
+    """ms from the tab's navigation to the app until its first view is settled."""
     tab.add_init_script(f"({WATCH})()")  # watching from the navigation's start
     tab.goto(url)
     tab.wait_for_selector('[data-testid="stMainBlockContainer"] h1', timeout=600_000)
@@ -109,7 +118,7 @@ def new_session(browser, url: str) -> tuple[BrowserContext, float]:
         if state["settled"] and state["now"] - state["at"] >= QUIET_MS:
             break
         tab.wait_for_timeout(20)
-    return context, state["at"]  # performance.now() counts from the navigation's start
+    return state["at"]  # performance.now() counts from the navigation's start
 
 
 def sidebar(tab):
@@ -163,7 +172,7 @@ def page_switches(tab, runs: int) -> list[tuple[str, float]]:
     for run in range(runs):
         title = ["Profitability", "Tiers", "Models", "Traffic", "Overview"][run % 5]
         link = sidebar(tab).get_by_role("link", name=title, exact=True)
-        times.append((title, timed(tab, link.click)))
+        times.append((title, timed(tab, link.click, title)))
     return times
 
 
@@ -219,13 +228,19 @@ def main() -> None:
             settled(tab)
             lines.append(row("tier change, Profitability", tier_changes(tab, args.runs)))
             lines.append(row("what-if price, Profitability", what_if_changes(tab, args.runs)))
+            tabs = []  # a founder opening the app again: a new tab, the browser's cache warm
+            for _ in range(args.runs):
+                new_tab = context.new_page()
+                tabs.append(first_view(new_tab, url))
+                new_tab.close()
+            lines.append(row("new session (new tab), warm server", tabs))
             context.close()
             sessions = []
             for _ in range(args.runs):
                 other, took = new_session(browser, url)
                 sessions.append(took)
                 other.close()
-            lines.append(row("new session, warm server", sessions))
+            lines.append(row("new session (new browser, empty cache), warm server", sessions))
         finally:
             process.terminate()
             process.wait(timeout=30)

@@ -10,6 +10,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from relay_metrics.app import alerts_panel
 from relay_metrics.demo import write_demo_log
 from relay_metrics.ingest.loader import load_log
 from relay_metrics.metrics import breakdowns
@@ -35,6 +36,10 @@ def demo_log(tmp_path_factory):
 
 def app(log, monkeypatch) -> AppTest:
     monkeypatch.setenv("RELAY_METRICS_LOG", str(log))
+    # One "now" for the test's alerts: a page seen twice must not differ because the demo
+    # log's newest record crossed the 30-minute "log stopped" limit in between.
+    now = alerts_panel.now_ms()
+    monkeypatch.setattr(alerts_panel, "now_ms", lambda: now)
     return AppTest.from_file(APP, default_timeout=TIMEOUT)
 
 

@@ -165,3 +165,14 @@ def test_hostile_tier_with_a_job_id(monkeypatch, tmp_path):
     at = AppTest.from_file(APP, default_timeout=60).run()
     at.switch_page("views/1_Profitability.py").run()
     assert not at.exception
+
+
+def test_dates_held_as_python_objects_show_as_days_not_epoch_numbers():
+    # Profitability's margin over time names each period by its first day (a datetime.date);
+    # sent as is, the browser drew 1793577600000.
+    from datetime import date
+
+    from relay_metrics.app.columns import for_display
+
+    shown = for_display(pd.DataFrame({"period": [date(2026, 11, 2), date(2026, 11, 9)], "revenue_usd": [1.0, 2.0]}))
+    assert shown["period"].tolist() == ["2026-11-02", "2026-11-09"]

@@ -4,9 +4,8 @@ from dataclasses import replace
 
 import streamlit as st
 
-from relay_metrics.app import alerts_panel, page, prices
+from relay_metrics.app import alerts_panel, page, prices, results
 from relay_metrics.metrics import breakdowns
-from relay_metrics.metrics.filters import apply_filters
 from relay_metrics.output import charts, fmt
 from relay_metrics.output.change import change, percent_points
 
@@ -17,9 +16,9 @@ page.require_rows(view)
 span = prices.view_span(view)
 before = span.previous()  # equal length, ending at the same time of day
 assert before.since_ms is not None and before.until_ms is not None  # previous() is bounded
-current = breakdowns.overview(view.frame)
-previous = breakdowns.overview(
-    apply_filters(view.log.frame, replace(view.filters, since_ms=before.since_ms, until_ms=before.until_ms))
+current = results.of_view(view, breakdowns.overview)
+previous = results.of_view(
+    view, breakdowns.overview, filters=replace(view.filters, since_ms=before.since_ms, until_ms=before.until_ms)
 )
 for line in prices.range_notes(view, span):
     st.caption(line)
@@ -79,15 +78,15 @@ else:
     st.caption('Revenue from pricing.toml and the log\'s activity (see Profitability, "How this is computed").')
 
 st.subheader("Cost and calls by day")
-daily = breakdowns.daily(view.frame, view.zone, view.start, view.end)
+daily = results.of_view(view, breakdowns.daily, view.zone, view.start, view.end)
 chart, numbers = st.columns([3, 2])
-chart.altair_chart(charts.daily_chart(daily), width="stretch")
+page.chart(chart, charts.daily_chart, daily)
 with numbers:
     page.table(daily, "daily", height=360, zone=view.zone)
 
 st.subheader("Status mix")
-mix = breakdowns.status_mix(view.frame)
+mix = results.of_view(view, breakdowns.status_mix)
 chart, numbers = st.columns([3, 2])
-chart.altair_chart(charts.status_chart(mix), width="stretch")
+page.chart(chart, charts.status_chart, mix)
 with numbers:
     page.table(mix, "status-mix")

@@ -3,7 +3,7 @@ and a what-if price scenario beside (never in place of) the actual figures."""
 
 import streamlit as st
 
-from relay_metrics.app import page, prices
+from relay_metrics.app import page, prices, results
 from relay_metrics.metrics import profit
 from relay_metrics.output import charts, fmt
 from relay_metrics.output.change import change, percent_points
@@ -42,6 +42,25 @@ count only up to then: 4.5 × 24.99 ÷ 30.4375 = $3.69.
 
 SHOWN_TIERS = 20  # charts and the loss summary show the costliest tiers; the tables show all
 
+
+def one_tier(over_time, tier):
+    return over_time[over_time["tier"] == tier].drop(columns="tier")
+
+
+def over_time_chart(over_time, tier, per):
+    return charts.margin_over_time_chart(one_tier(over_time, tier), per)
+
+
+def tiers_chart(margins):
+    return charts.margin_chart(profit.costliest_tiers(margins.by_tier, SHOWN_TIERS))
+
+
+def installs_chart(margins):
+    spread = profit.cost_per_install_month(margins)
+    shown = set(profit.costliest_tiers(margins.by_tier, SHOWN_TIERS)["tier"])
+    return charts.install_cost_chart(spread[spread["tier"].isin(list(shown))])
+
+
 view = page.start("Profitability")
 with st.expander("How this is computed"):
     st.markdown(HOW)
@@ -76,15 +95,15 @@ else:
     over_time = prices.view_margin_over_time(view, file_pricing, span)
     tier_names = [t for t in dict.fromkeys(over_time["tier"]) if t != profit.ALL_TIERS]
     shown_tier = st.selectbox("Tier", [profit.ALL_TIERS, *tier_names], key="profit_over_time_tier", format_func=visible)
-    one = over_time[over_time["tier"] == shown_tier].drop(columns="tier")
+    one = page.derived(one_tier, over_time, shown_tier)
     chart, numbers = st.columns([3, 2])
-    chart.altair_chart(charts.margin_over_time_chart(one, per), width="stretch")
+    page.chart(chart, over_time_chart, over_time, shown_tier, per)
     with numbers:
         page.table(one, "margin-over-time", height=360)
 
     st.subheader("By tier")
     chart, numbers = st.columns([2, 3])
-    chart.altair_chart(charts.margin_chart(profit.costliest_tiers(actual.by_tier, SHOWN_TIERS)), width="stretch")
+    page.chart(chart, tiers_chart, actual)
     with numbers:
         page.table(actual.by_tier, "margins-by-tier", secondary=("price_per_month", "cost_per_install_month_usd"))
         st.caption("Installs: each once, under the tier of its latest call; revenue counts paying subscribers.")
@@ -99,9 +118,7 @@ else:
         lines.append(f"... and {fmt.count(len(losers) - SHOWN_TIERS)} more tiers (see the tables)")
     st.text("\n".join(lines))
     chart, numbers = st.columns([2, 3])
-    spread = profit.cost_per_install_month(actual)
-    shown = set(profit.costliest_tiers(actual.by_tier, SHOWN_TIERS)["tier"])
-    chart.altair_chart(charts.install_cost_chart(spread[spread["tier"].isin(list(shown))]), width="stretch")
+    page.chart(chart, installs_chart, actual)
     with numbers:
         order = st.radio(
             "Loss list, worst first by",
@@ -110,13 +127,21 @@ else:
             horizontal=True,
             key="profit_loss_order",
         )
-        page.table(profit.loss_list(actual, order), "loss-list", height=300)
-    with st.expander("Every install of the range"):
-        page.table(actual.by_install, "margins-by-install", height=420)
+        page.table(page.derived(profit.loss_list, actual, order), "loss-list", height=300)
+    every = st.expander("Every install of the range", key="profit_every_install", on_change="rerun")
+    if every.open:  # thousands of rows: sent to the browser only when asked for
+        with every:
+            page.table(actual.by_install, "margins-by-install", height=420)
+
+
+def unit_economics(frame):
+    """The section's figures, from one pass over the jobs."""
+    jobs = profit.job_costs(frame)
+    return profit.unit_economics(frame, jobs), profit.job_cost_stats(jobs, "tier"), profit.job_cost_stats(jobs, "model")
+
 
 st.subheader("Unit economics")
-jobs = profit.job_costs(view.frame)
-unit = profit.unit_economics(view.frame, jobs)
+unit, by_tier, by_model = results.of_view(view, unit_economics)
 cards = st.columns(4)
 cards[0].metric(
     "Cost per summary job",
@@ -143,10 +168,10 @@ st.caption(
 left, right = st.columns(2)
 with left:
     st.caption("Cost per summary job by tier")
-    page.table(profit.job_cost_stats(jobs, "tier"), "job-cost-by-tier")
+    page.table(by_tier, "job-cost-by-tier")
 with right:
     st.caption("Cost per summary job by model")
-    page.table(profit.job_cost_stats(jobs, "model"), "job-cost-by-model")
+    page.table(by_model, "job-cost-by-model")
 
 if cost_only:
     st.stop()

@@ -2,14 +2,19 @@
 
 import streamlit as st
 
-from relay_metrics.app import page
+from relay_metrics.app import page, results
 from relay_metrics.metrics import breakdowns
 from relay_metrics.output import charts
 
 view = page.start("Tiers")
 page.require_rows(view)
 
-tiers = breakdowns.most_cost_first(breakdowns.tier_table(view.frame))
+
+def tier_rows(frame):
+    return breakdowns.most_cost_first(breakdowns.tier_table(frame))
+
+
+tiers = results.of_view(view, tier_rows)
 page.table(tiers, "tiers")
 st.caption(
     "Each row is the calls that carried the tier. Installs are the installs that made those calls: one that "
@@ -18,4 +23,4 @@ st.caption(
     "and paying subscribers from pricing.toml where set, so its numbers can be lower. "
     "Cost per summary divides by distinct job ids."
 )
-st.altair_chart(charts.tier_chart(tiers), width="stretch")
+page.chart(st, charts.tier_chart, tiers)

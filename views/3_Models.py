@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from relay_metrics.app import page
+from relay_metrics.app import page, results
 from relay_metrics.metrics import breakdowns
 from relay_metrics.output import charts
 
@@ -11,19 +11,25 @@ page.require_rows(view)
 
 st.subheader("Cost against speed")
 chart, numbers = st.columns(2)
-speed = breakdowns.most_cost_first(breakdowns.cost_vs_speed_table(view.frame))
-chart.altair_chart(charts.cost_speed_scatter(speed), width="stretch")
+
+
+def speed_rows(frame):
+    return breakdowns.most_cost_first(breakdowns.cost_vs_speed_table(frame))
+
+
+speed = results.of_view(view, speed_rows)
+page.chart(chart, charts.cost_speed_scatter, speed)
 with numbers:
     page.table(speed, "cost-vs-speed", secondary=("backend",))
     st.caption("Colour on the chart: each model's most used backend (in the CSV).")
 
 st.subheader("By model")
-page.table(breakdowns.most_cost_first(breakdowns.model_table(view.frame)), "models")
+page.table(breakdowns.most_cost_first(results.of_view(view, breakdowns.model_table)), "models")
 
 left, right = st.columns(2)
 with left:
     st.subheader("By pipeline")
-    page.table(breakdowns.most_cost_first(breakdowns.pipeline_table(view.frame)), "pipelines")
+    page.table(breakdowns.most_cost_first(results.of_view(view, breakdowns.pipeline_table)), "pipelines")
 with right:
     st.subheader("By backend")
-    page.table(breakdowns.most_cost_first(breakdowns.backend_table(view.frame)), "backends")
+    page.table(breakdowns.most_cost_first(results.of_view(view, breakdowns.backend_table)), "backends")

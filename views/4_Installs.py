@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from relay_metrics.app import page, prices
+from relay_metrics.app import page, prices, results
 from relay_metrics.metrics import breakdowns, profit
 from relay_metrics.output import charts
 from relay_metrics.output.export import visible
@@ -15,7 +15,7 @@ top = controls[0].number_input(
     "How many installs", min_value=1, max_value=10_000, value=20, step=10, key="installs_top"
 )
 prefix = controls[1].text_input("Install id starts with", key="installs_prefix", placeholder="e.g. 3fa9")
-installs = breakdowns.installs_table(view.frame, top=int(top), prefix=prefix)
+installs = results.of_view(view, breakdowns.installs_table, int(top), prefix)
 st.subheader("Top installs by spend")
 page.table(installs.drop(columns="last_active_at"), "installs", height=420, zone=view.zone)  # last_active: a time
 

@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from relay_metrics.app import page
+from relay_metrics.app import page, results
 from relay_metrics.ingest.pushdown import DISORDER_BOUND_MS
 from relay_metrics.metrics import breakdowns
 from relay_metrics.output import fmt
@@ -52,13 +52,13 @@ if report.pending_lines:
     for sample in report.pending_lines:
         st.code(sample.text, language=None)
 
-if view.frame.empty:
+if not results.row_count(view):
     st.info("No calls match these dates and filters.")
     st.stop()
 st.subheader("Top error strings")
-page.table(breakdowns.top_errors(view.frame), "errors", zone=view.zone)
+page.table(results.of_view(view, breakdowns.top_errors), "errors", zone=view.zone)
 st.subheader("Refusals by tier")
-page.table(breakdowns.refusals_by_tier(view.frame), "refusals")
+page.table(results.of_view(view, breakdowns.refusals_by_tier), "refusals")
 
 # Billing export (pricing.toml [billing]): how its rows meet the log's installs.
 from relay_metrics.app import growth_data, prices

@@ -148,7 +148,7 @@ def _cached_firings(log_key, until_ms, rules: tuple, pricing: Pricing, moment: f
 @st.cache_resource(max_entries=4, ttl=600, show_spinner=False)
 def _facts(log_key: tuple, until_ms: float, _frame: pd.DataFrame):
     # log_key says which log contents these are; the frame itself isn't hashed.
-    return log_facts(_frame)
+    return log_facts(_frame, prices.log_coverage(log_key, _frame))
 
 
 def _value(firing: Firing) -> str:

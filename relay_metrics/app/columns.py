@@ -90,7 +90,7 @@ def kind(name: str, column: pd.Series, unit_costs: tuple[str, ...] = ()) -> str:
         return "duration"
     if name == "losing":
         return "marker"
-    if name == "day":
+    if name in ("day", "period"):  # dates (a period is named by its first day)
         return "day"
     if pd.api.types.is_datetime64_any_dtype(column):
         return "time"
@@ -118,7 +118,8 @@ def for_display(frame: pd.DataFrame, zone: str = "UTC", unit_costs: tuple[str, .
             shown[name] = _texts(column, lambda v: fmt.timestamp(v, zone))
         elif what == "text":
             shown[name] = column if not column.isna().any() else _texts(column, fmt.text)
-        elif what in _ALWAYS_TEXT or column.isna().any():
+        elif what in _ALWAYS_TEXT or column.isna().any() or (what == "day" and column.dtype == object):
+            # Dates as Python objects reach the browser as epoch numbers: give their text.
             shown[name] = _texts(column, _TEXT[what])
         elif what == "share":
             shown[name] = column * 100

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Literal
+import copy
+import threading
+import weakref
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any, Literal
 
 import pandas as pd
 import streamlit as st
+from streamlit.elements.vega_charts import _convert_altair_to_vega_lite_spec
 
-from relay_metrics.app import auth, scenario
+from relay_metrics.app import auth, results, scenario
 from relay_metrics.app.columns import column_config, for_display
 from relay_metrics.app.sidebar import View, sidebar
 from relay_metrics.output import fmt
@@ -73,7 +79,7 @@ def start(title: str) -> View:
 
 def require_rows(view: View) -> None:
     """Stop the page with a short message when the filters keep no record."""
-    if view.frame.empty:
+    if not results.row_count(view):
         st.info("No calls match these dates and filters. Widen the date range or clear a filter.")
         st.stop()
 
@@ -106,8 +112,7 @@ def table(
     if frame.empty:
         st.caption("Nothing to show for this selection.")
         return
-    shown = display_safe(for_display(frame.drop(columns=list(secondary)), zone, unit_costs))
-    config = column_config(shown, unit_costs)
+    shown, config = _display(frame, zone, unit_costs, secondary)
     st.dataframe(shown, hide_index=True, column_config=config, width="stretch", height=height)
     st.download_button(
         "Download CSV",
@@ -118,3 +123,57 @@ def table(
         icon=":material/download:",
         on_click="ignore",
     )
+
+
+def derived(build: Callable[..., Any], source: Any, *args: Any) -> Any:
+    """build(source, *args), kept while `source` (a kept figure) lives: the same object on
+    every rerun, so its table's display form is kept too. Never mutate it."""
+    code = build.__code__
+    return _by_source(
+        source, ("derived", f"{code.co_filename}:{code.co_firstlineno}", repr(args)), lambda: build(source, *args)
+    )
+
+
+def chart(container, build: Callable[..., Any], source: Any, *args: Any) -> None:
+    """container.altair_chart(build(source, *args)), its Vega-Lite spec kept while `source`
+    lives: for a kept figure (app.results) a rerun sends the spec again without building
+    the Altair chart or converting it (50 ms or more a chart)."""
+    code = build.__code__
+    key = ("chart", f"{code.co_filename}:{code.co_firstlineno}", repr(args))
+    # Streamlit's own conversion, as altair_chart does it: the same spec, datasets as Arrow.
+    spec = _by_source(source, key, lambda: _convert_altair_to_vega_lite_spec(build(source, *args)))
+    # Streamlit moves the datasets out of the spec it is given: hand it a copy.
+    given = copy.deepcopy({name: value for name, value in spec.items() if name != "datasets"})
+    given["datasets"] = dict(spec.get("datasets", {}))
+    container.vega_lite_chart(spec=given, width="stretch")
+
+
+# What a page derives from recent figures for display (a table's formatted form, a chart's
+# spec), by the identity of the figure: a kept figure (app.results) is the same object on
+# every rerun, and deriving again on each click would cost more than the figure's lookup.
+_DERIVED_KEPT = 64
+_derived: OrderedDict[tuple, tuple[weakref.ref, Any]] = OrderedDict()
+_derived_lock = threading.Lock()
+
+
+def _by_source(source: Any, key: tuple, make: Callable[[], Any]) -> Any:
+    full = (id(source), *key)
+    with _derived_lock:
+        found = _derived.get(full)
+        if found is not None and found[0]() is source:
+            _derived.move_to_end(full)
+            return found[1]
+    made = make()
+    with _derived_lock:
+        _derived[full] = (weakref.ref(source), made)
+        while len(_derived) > _DERIVED_KEPT:
+            _derived.popitem(last=False)
+    return made
+
+
+def _display(frame: pd.DataFrame, zone: str, unit_costs: tuple[str, ...], secondary: tuple[str, ...]):
+    def make():
+        shown = display_safe(for_display(frame.drop(columns=list(secondary)), zone, unit_costs))
+        return shown, column_config(shown, unit_costs)
+
+    return _by_source(frame, ("table", zone, unit_costs, secondary), make)

@@ -96,11 +96,12 @@ def _activity(
 ) -> Activity:
     # Per install cost and coverage depend on the dates only, so a tier or price change
     # reuses them. `_frame` isn't hashed (leading underscore): log_key says which log it is.
-    return activity(_frame, Span(since_ms, until_ms, oldest, newest), _coverage(log_key, _frame))
+    return activity(_frame, Span(since_ms, until_ms, oldest, newest), log_coverage(log_key, _frame))
 
 
 @st.cache_resource(max_entries=4, ttl=3600, show_spinner=False)
-def _coverage(log_key: tuple, _frame: pd.DataFrame) -> pd.DataFrame:
+def log_coverage(log_key: tuple, _frame: pd.DataFrame) -> pd.DataFrame:
+    """revenue.coverage of the loaded log, once per log contents for margins and alerts alike."""
     return coverage(_frame)
 
 
@@ -130,7 +131,7 @@ def _over_time(
     _frame: pd.DataFrame,
 ) -> pd.DataFrame:
     # Keyed on the prices' values (prices_key); `_pricing` itself isn't hashed.
-    return margin_over_time(_frame, _pricing, Span(*span_key), list(periods), tiers, _coverage(log_key, _frame))
+    return margin_over_time(_frame, _pricing, Span(*span_key), list(periods), tiers, log_coverage(log_key, _frame))
 
 
 def what_if_editor(file_pricing: Pricing, actual: Margins) -> None:
@@ -149,6 +150,8 @@ def what_if_editor(file_pricing: Pricing, actual: Margins) -> None:
             value=prices.get(tier, file_pricing.price(tier)),
             key=scenario.widget_key(tier),
             label_visibility="collapsed",
+            on_change=_price_edited,  # before the rerun: the page then draws the new scenario once
+            args=(tier, file_pricing.price(tier)),
         )
         if price != file_pricing.price(tier):
             changed[tier] = price
@@ -157,7 +160,7 @@ def what_if_editor(file_pricing: Pricing, actual: Margins) -> None:
             f"{len(rest):,} more tiers cost less; they keep the pricing file's prices here "
             f"(only the {EDITABLE_TIERS} costliest tiers are editable)."
         )
-    if changed != prices:
+    if changed != prices:  # inputs and scenario disagree (no callback ran): draw the page from the inputs
         scenario.set_prices(changed)
         st.rerun()
     st.button(
@@ -167,6 +170,16 @@ def what_if_editor(file_pricing: Pricing, actual: Margins) -> None:
         on_click=_reset,
         args=(file_pricing, editable),
     )
+
+
+def _price_edited(tier: str, file_price: float) -> None:
+    prices = scenario.prices()
+    price = st.session_state[scenario.widget_key(tier)]
+    if price == file_price:
+        prices.pop(tier, None)
+    else:
+        prices[tier] = price
+    scenario.set_prices(prices)
 
 
 def _reset(file_pricing: Pricing, tiers: list[str]) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -50,9 +51,14 @@ class View:
     start: date
     end: date
     filters: Filters
-    frame: pd.DataFrame  # the records every filter keeps; shared, never mutate
     notices: tuple[str, ...]
     first_ts: float | None = None  # of the log's first record, read or not
+
+    @cached_property
+    def frame(self) -> pd.DataFrame:
+        """The records every filter keeps; shared, never mutate. Narrowed on first use only: a
+        page whose figures are all kept (app.results) never pays for it."""
+        return apply_filters(self.log.frame, self.filters)
 
     @property
     def days(self) -> int:
@@ -92,7 +98,6 @@ def sidebar() -> View:
         start,
         end,
         filters,
-        apply_filters(frame, filters),
         tuple(notices),
         log.first_ts,
     )

@@ -210,8 +210,13 @@ def _from_arrow(table: pa.Table, layout: dict) -> pd.DataFrame:
     for name in layout["escaped"]:
         frame[name] = _mapped(frame[name], lambda data: data.decode("utf-8", "surrogatepass"))
     for name in layout["object_categories"]:
-        if name not in direct and frame[name].cat.categories.dtype != object:
-            frame[name] = _mapped(frame[name], lambda text: text)
+        column = frame[name]
+        if name not in direct and column.cat.categories.dtype != object:
+            # In one vectorized step: job_id alone has about one category per two rows.
+            categories = pd.Index(column.cat.categories.to_numpy(dtype=object), dtype=object)
+            frame[name] = pd.Categorical.from_codes(
+                column.cat.codes.to_numpy(), dtype=pd.CategoricalDtype(categories), validate=False
+            )
     for name in layout["object"]:
         if frame[name].dtype != object:
             frame[name] = frame[name].astype(object)

@@ -13,9 +13,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from relay_metrics.ingest.schema import COLUMNS, STRING_FIELDS, UNIQUE_STRING_FIELDS
+from relay_metrics.ingest.schema import COLUMNS, STRING_FIELDS
 
-CATEGORY_COLUMNS = tuple(name for name in STRING_FIELDS if name not in UNIQUE_STRING_FIELDS)
+CATEGORY_COLUMNS = STRING_FIELDS
 
 
 def concat_frames(frames: list[pd.DataFrame | None]) -> pd.DataFrame:
@@ -84,8 +84,6 @@ def empty_frame() -> pd.DataFrame:
             data[name] = pd.DatetimeIndex([], dtype="datetime64[ms, UTC]")
         elif name in CATEGORY_COLUMNS:
             data[name] = pd.Categorical([], categories=pd.Index([], dtype=object))
-        elif name in UNIQUE_STRING_FIELDS:
-            data[name] = pd.Series([], dtype=object)
         else:
             data[name] = np.empty(0)
     return pd.DataFrame(data)

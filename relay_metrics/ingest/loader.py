@@ -51,13 +51,12 @@ from relay_metrics.ingest.schema import (
     MAX_ABS_TS_MS,
     NUMBER_FIELDS,
     STRING_FIELDS,
-    UNIQUE_STRING_FIELDS,
 )
 from relay_metrics.ingest.sources import LogSource, TruncatedFile, read_chunks, resolve_files, skipped_links
 
 # Raise when a change here (or in what it calls) can change any frame or report: parsed copies
 # kept by an older loader (see ingest.cache) are then ignored.
-LOADER_VERSION = 1
+LOADER_VERSION = 2
 
 CHUNK_BYTES = 4 << 20
 # A line longer than this is rejected as LINE_TOO_LONG while it is read, never held whole
@@ -78,9 +77,6 @@ _BOM = b"\xef\xbb\xbf"
 
 _PARSE_OPTIONS = pj.ParseOptions(explicit_schema=ARROW_SCHEMA, unexpected_field_behavior="ignore")
 _READ_OPTIONS = pj.ReadOptions(block_size=CHUNK_BYTES, use_threads=False)  # a block in one piece
-
-# Strings with few distinct values are kept as dictionary codes from the moment they are parsed.
-_CATEGORY_FIELDS = frozenset(STRING_FIELDS) - frozenset(UNIQUE_STRING_FIELDS)
 
 Progress = Callable[[float], None]
 
@@ -546,7 +542,7 @@ def _rows_json_rejects(table: pa.Table) -> np.ndarray:
 def _compact(table: pa.Table) -> pa.Table:
     """The table with category strings as dictionary codes, so a block's strings are freed now."""
     columns = [
-        column.dictionary_encode() if name in _CATEGORY_FIELDS else column
+        column.dictionary_encode() if name in STRING_FIELDS else column
         for name, column in zip(table.column_names, table.columns)
     ]
     return pa.table(columns, names=table.column_names)
@@ -653,12 +649,7 @@ class _ExactBuilder:
     def frame(self) -> pd.DataFrame:
         data = {}
         for name, values in self.columns.items():
-            if name in UNIQUE_STRING_FIELDS:
-                # NaN for missing, as in the arrow-backed column this may be joined to
-                data[name] = pd.Series(
-                    np.array([np.nan if v is None else v for v in values], dtype=object), dtype=object
-                )
-            elif name in STRING_FIELDS:
+            if name in STRING_FIELDS:
                 data[name] = _categorical(values)
             else:
                 data[name] = np.asarray(values, dtype=np.float64)
@@ -682,9 +673,7 @@ def _table_to_frame(run: list[pa.Table]) -> pd.DataFrame:
     data = {}
     for name in ARROW_SCHEMA.names:
         column = columns.pop(name)
-        if name in UNIQUE_STRING_FIELDS:
-            data[name] = column.to_pandas()  # arrow-backed str, no copy
-        elif name in STRING_FIELDS:
+        if name in STRING_FIELDS:
             encoded = column.combine_chunks()  # one dictionary for all blocks, merged in C++
             data[name] = pd.Categorical.from_codes(
                 encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False),

@@ -227,7 +227,8 @@ class LogFacts:
     covered: pd.DataFrame
 
 
-def log_facts(frame: pd.DataFrame) -> LogFacts:
+def log_facts(frame: pd.DataFrame, covered: pd.DataFrame | None = None) -> LogFacts:
+    """`covered`: coverage(frame), when the caller has it already."""
     codes, labels = _install_codes(frame["install_id"])
     return LogFacts(
         ts=frame["ts"].to_numpy(dtype=float),
@@ -237,7 +238,7 @@ def log_facts(frame: pd.DataFrame) -> LogFacts:
         tiers=keys_of(frame["tier"], DEFAULT_TIER),
         models=keys_of(frame["model"], UNKNOWN),
         wasted=frame["status"].isin(("error", "refused")).to_numpy(),
-        covered=coverage(frame),
+        covered=coverage(frame) if covered is None else covered,
     )
 
 

@@ -12,15 +12,12 @@ from __future__ import annotations
 
 import math
 import re
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from relay_metrics.ingest.schema import TOKEN_FIELDS
 
@@ -40,19 +37,15 @@ _ARRAY_INDEX = re.compile(r"0|[1-9][0-9]*")
 
 def aggregate(frame: pd.DataFrame) -> dict:
     """Every figure of the reference's aggregate(entries) for the records in `frame`."""
-    # Hashing every job id is the one slow figure. pyarrow does it without holding the GIL,
-    # so it runs on another core while the other figures are counted.
-    with ThreadPoolExecutor(1) as pool:
-        jobs = pool.submit(job_codes, frame["job_id"])
-        found: dict[str, Any] = {
-            "summary": summary(frame),
-            "by_tier": by_field(frame, "tier"),
-            "by_model": by_field(frame, "model"),
-            "by_pipeline": by_field(frame, "pipeline"),
-            "by_backend": by_field(frame, "backend"),
-            "by_hour_utc": by_hour_utc(frame),
-        }
-        found["by_install"] = by_install(frame, top=TOP_INSTALLS, jobs=jobs.result())
+    found: dict[str, Any] = {
+        "summary": summary(frame),
+        "by_tier": by_field(frame, "tier"),
+        "by_model": by_field(frame, "model"),
+        "by_pipeline": by_field(frame, "pipeline"),
+        "by_backend": by_field(frame, "backend"),
+        "by_hour_utc": by_hour_utc(frame),
+        "by_install": by_install(frame, top=TOP_INSTALLS),
+    }
     found["cost_vs_speed"] = cost_vs_speed(found["by_model"])
     return {key: found[key] for key in FIGURES}
 
@@ -205,11 +198,8 @@ def by_field(frame: pd.DataFrame, field: str) -> list[dict]:
     return rows
 
 
-def by_install(frame: pd.DataFrame, top: int | None = None, jobs: np.ndarray | None = None) -> list[dict]:
-    """Every install (or the first `top`), most spend first, as the reference sorts them.
-
-    `jobs` is job_codes(frame["job_id"]), when the caller already has it.
-    """
+def by_install(frame: pd.DataFrame, top: int | None = None) -> list[dict]:
+    """Every install (or the first `top`), most spend first, as the reference sorts them."""
     groups = group_by(frame["install_id"])
     order, newest_rows = groups.newest(frame["ts"].to_numpy())
     cost = groups.total(frame["cost_usd"].to_numpy())
@@ -218,8 +208,7 @@ def by_install(frame: pd.DataFrame, top: int | None = None, jobs: np.ndarray | N
     tier = frame["tier"]
     tier_names = [*tier.cat.categories, None]  # code -1 (missing) reads the last entry
     tier_codes = tier.cat.codes.to_numpy()[newest_rows]
-    if jobs is None:
-        jobs = job_codes(frame["job_id"])
+    jobs = job_codes(frame["job_id"])
     calls = groups.count()
     summaries = groups.distinct(jobs, jobs >= 0)
     duration = groups.mean(frame["duration_ms"].to_numpy())
@@ -240,18 +229,13 @@ def by_install(frame: pd.DataFrame, top: int | None = None, jobs: np.ndarray | N
 
 def job_codes(jobs: pd.Series) -> np.ndarray:
     """Per row a code for its job id, -1 where there is none: missing or "" (filter(Boolean))."""
-    if isinstance(jobs.array, pd.arrays.ArrowStringArray):  # as the loader makes it
-        # Hashing every id is aggregate()'s costliest step, and takes ~80 MB a million rows
-        # while it runs. Taken from the system allocator, that memory goes back to the OS
-        # when done; pyarrow's own allocator would keep it for the rest of the process.
-        pool = pa.system_memory_pool()
-        encoded = pc.dictionary_encode(jobs.array.__arrow_array__(), memory_pool=pool).combine_chunks(memory_pool=pool)
-        codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False)
-        empty = pc.index(encoded.dictionary, "").as_py()
-    else:  # object strings, which may hold lone surrogates
+    if isinstance(jobs.dtype, pd.CategoricalDtype):  # as the loader makes it: the codes are there
+        codes, uniques = jobs.cat.codes.to_numpy(), jobs.cat.categories
+    else:  # strings of any kind, which may hold lone surrogates
         codes, uniques = pd.factorize(jobs)
-        found = np.flatnonzero(np.asarray(uniques == "", dtype=bool))
-        empty = found[0] if len(found) else -1
+    # A hash lookup in the categories' own index, which keeps its table from call to call;
+    # comparing every category, or a copy of the index, would hash them all again.
+    empty = (uniques if isinstance(uniques, pd.Index) else pd.Index(uniques)).get_indexer([""])[0]
     return np.where(codes == empty, -1, codes) if empty >= 0 else codes
 
 

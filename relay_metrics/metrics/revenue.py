@@ -33,20 +33,22 @@ def coverage(frame: pd.DataFrame) -> pd.DataFrame:
 
     `frame` holds every call that can cover the range: the range's own calls and those up to
     P before it. Rows come out grouped by install, each install's calls in ts order (ties in
-    log order). Columns: install_id, tier (object), start_ms, end_ms (float).
+    log order). Columns: install_id and tier (categoricals of object strings, so a price or
+    tier change never hashes a million strings again), start_ms, end_ms (float).
     """
     ids = keys_of(frame["install_id"], UNKNOWN)
     has_id = ids != UNKNOWN
-    ids = ids[has_id]
-    tiers = keys_of(frame["tier"], DEFAULT_TIER)[has_id]
     ts = frame["ts"].to_numpy(dtype=float)[has_id]
     column = frame["install_id"]
     if isinstance(column.dtype, pd.CategoricalDtype):
         # Among calls with an id, category codes and ids match one to one: factorizing the
         # codes groups as factorizing the strings does (first appearance), without hashing them.
-        codes, _ = pd.factorize(column.cat.codes.to_numpy()[has_id])
+        codes, firsts = pd.factorize(column.cat.codes.to_numpy()[has_id])
+        labels = np.asarray(column.cat.categories, dtype=object)[firsts]
     else:
-        codes, _ = pd.factorize(pd.Series(ids, dtype=object))
+        codes, uniques = pd.factorize(pd.Series(ids[has_id], dtype=object))
+        labels = np.asarray(uniques, dtype=object)
+    tier_codes, tier_labels = _key_codes(frame["tier"], DEFAULT_TIER)
     # lexsort is stable: equal (install, ts) keep their log order.
     order = np.lexsort((ts, codes))
     codes, ts = codes[order], ts[order]
@@ -56,12 +58,28 @@ def coverage(frame: pd.DataFrame) -> pd.DataFrame:
     end[same_next] = np.minimum(end[same_next], next_ts[same_next])
     return pd.DataFrame(
         {
-            "install_id": pd.Series(ids[order], dtype=object),
-            "tier": pd.Series(tiers[order], dtype=object),
+            "install_id": _categorical(codes, labels),
+            "tier": _categorical(tier_codes[has_id][order], tier_labels),
             "start_ms": ts,
             "end_ms": end,
         }
     )
+
+
+def _key_codes(column: pd.Series, missing: str) -> tuple[np.ndarray, np.ndarray]:
+    """keys_of(column, missing) as per-row codes into unique labels."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        per_category = keys_of(pd.Series(pd.Categorical(column.cat.categories)), missing)
+        # "" and a missing value both read `missing`: labels may repeat, codes must not.
+        merged, labels = pd.factorize(np.append(per_category, missing))
+        return merged[column.cat.codes.to_numpy()], np.asarray(labels, dtype=object)
+    codes, labels = pd.factorize(pd.Series(keys_of(column, missing), dtype=object))
+    return codes, np.asarray(labels, dtype=object)
+
+
+def _categorical(codes: np.ndarray, labels: np.ndarray) -> pd.Categorical:
+    # Object categories: an id or tier from a request header may be a lone surrogate.
+    return pd.Categorical.from_codes(codes, dtype=pd.CategoricalDtype(pd.Index(labels, dtype=object)), validate=False)
 
 
 def effective_until(until_ms: float | None, newest_ts: float) -> float:
@@ -85,10 +103,9 @@ def revenue_by_install(
     overlap = np.clip(np.minimum(end, until_ms) - np.maximum(start, since), 0.0, None)
     overlap[~upto] = 0.0
     in_range = upto & (start >= since)
-    tier_codes, tier_names = pd.factorize(covered["tier"])
+    tier_codes, tier_names = _codes(covered["tier"])
     rates = np.array([price(tier) for tier in tier_names] + [0.0], dtype=float)[tier_codes] / PERIOD_MS
-    ids = covered["install_id"]
-    codes, labels = pd.factorize(ids)
+    codes, labels = _codes(covered["install_id"])
     n = len(labels)
     revenue = np.bincount(codes, weights=rates * overlap, minlength=n)
     covered_ms = np.bincount(codes, weights=overlap, minlength=n)
@@ -108,6 +125,14 @@ def revenue_by_install(
         }
     )
     return result.sort_values("install_id", kind="stable").reset_index(drop=True)
+
+
+def _codes(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Per row a code into the labels: a categorical's own (as coverage() makes them), else factorized."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        return column.cat.codes.to_numpy(), np.asarray(column.cat.categories, dtype=object)
+    codes, labels = pd.factorize(column)
+    return codes, np.asarray(labels, dtype=object)
 
 
 def configured_revenue(
