@@ -205,3 +205,59 @@ def test_the_cli_answers_the_same_from_the_cache_and_keeps_nothing_with_no_cache
     warm = summary()
     assert warm == summary("--no-cache") != uncached  # the appended line counted
     assert os.listdir(log.parent) == [LOG]
+
+
+def _with_job_ids_as_chunked_strings(frame):
+    """The frame with job_id as arrow-backed strings in several chunks, as LOADER_VERSION 1
+    kept them: its entries had a record batch per chunk."""
+    import pandas as pd
+    import pyarrow as pa
+
+    try:
+        jobs = pa.array(frame["job_id"].astype(object).where(frame["job_id"].notna(), None), pa.large_string())
+    except UnicodeEncodeError:  # a lone surrogate: that loader kept such ids as objects
+        return frame
+    chunks = pa.chunked_array([jobs.slice(at, 300) for at in range(0, len(jobs), 300)] or [jobs])
+    return frame.assign(
+        job_id=pd.Series(pd.arrays.ArrowStringArray(chunks), dtype=pd.StringDtype("pyarrow", na_value=float("nan")))
+    )
+
+
+@pytest.mark.parametrize("chunked_strings", [False, True])
+@pytest.mark.parametrize(
+    "lines",
+    [
+        b"",
+        lines_of(record(ts=1)),  # every string missing
+        lines_of(record(ts=1, tier="pro", job_id="j1"), record(ts=2, tier="", job_id="j1"), record(ts=3)),
+        lines_of(record(ts=1, tier="pro", model="m", job_id="j1"), '{"ts":2,"tier":"\\ud800x","job_id":"\\udfff"}'),
+        lines_of(*[record(ts=i, install_id=f"i{i % 300}", job_id=f"j{i // 2}", tier="max") for i in range(2000)]),
+    ],
+    ids=["empty", "all missing", "missing and empty", "lone surrogates", "many categories"],
+)
+def test_an_entry_gives_back_the_frame_it_was_written_from_dtypes_and_all(tmp_path, lines, chunked_strings):
+    log, store = tmp_path / LOG, tmp_path / "cache"
+    log.write_bytes(lines)
+    live = LiveLog(log)
+    frame = live.refresh().frame
+    if chunked_strings:
+        frame = _with_job_ids_as_chunked_strings(frame)
+        live._frame = frame
+    assert cache.save(live, store)
+    if chunked_strings and len(frame) > 1000:
+        import pyarrow as pa
+
+        with pa.memory_map(str(cache.entry_path(log, True, store))) as entry:
+            assert pa.ipc.open_file(entry).num_record_batches > 1  # the categories' codes in pieces
+    warm = LiveLog(log)
+    assert cache.restore(warm, store)
+    got = warm.state().frame
+    assert list(got.dtypes.astype(str)) == list(frame.dtypes.astype(str))
+    for name in frame.columns:
+        if hasattr(frame[name], "cat"):
+            assert got[name].cat.categories.dtype == frame[name].cat.categories.dtype == object
+            assert list(got[name].cat.categories) == list(frame[name].cat.categories)
+            assert got[name].cat.codes.dtype == frame[name].cat.codes.dtype
+    import pandas as pd
+
+    pd.testing.assert_frame_equal(got, frame, check_exact=True)

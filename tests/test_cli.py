@@ -291,3 +291,17 @@ def test_a_log_out_of_order_is_read_whole_and_a_terminal_is_told(capsys, tmp_pat
     quality = json.loads(out)["data_quality"]
     assert quality["window_read"]["fell_back"] and quality["lines"] == 20_001
     assert err.startswith("relay-metrics: warning: a record trails an earlier one by") and "whole log was read" in err
+
+
+def test_the_log_commands_leave_the_alert_commands_unimported(tmp_path):
+    # They cost a run of summary ~30-50 ms; every command stays listed in the full parser.
+    from relay_metrics.cli import OWN_COMMANDS, build_parser
+
+    names = set(build_parser()._subparsers._group_actions[0].choices)
+    assert names == OWN_COMMANDS | {"check", "report"}
+    code = (
+        "import sys; from relay_metrics.cli import main; "
+        f"main(['demo', '--rows', '10', '--out', {str(tmp_path / 'log.ndjson')!r}]); "
+        "assert 'relay_metrics.cli_alerts' not in sys.modules"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, cwd=REPO)
