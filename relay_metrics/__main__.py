@@ -1,5 +1,3 @@
-import sys
+from relay_metrics.cli import run
 
-from relay_metrics.cli import main
-
-sys.exit(main())
+run()
