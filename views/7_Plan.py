@@ -90,8 +90,8 @@ by_cost = baseline.by_tier[baseline.by_tier["tier"] != plan.UNATTRIBUTED]
 editable = list(by_cost.sort_values("actual_cost_usd", ascending=False, kind="stable")["tier"])[: prices.EDITABLE_TIERS]
 rate_models = baseline.rates.models()
 frame = view.log.frame
-pipelines = sorted({p for p in frame["pipeline"].astype(object).dropna() if p})
-models = sorted({m for m in frame["model"].astype(object).dropna() if m} & set(rate_models))
+pipelines = planning.values_in(frame["pipeline"])
+models = sorted(set(planning.values_in(frame["model"])) & set(rate_models))
 
 
 def _set_swaps(swaps: tuple[Swap, ...]) -> None:

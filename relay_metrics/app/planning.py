@@ -31,11 +31,9 @@ def calls_of(view: View, pricing: Pricing) -> tuple[plan.Calls, tuple]:
     frame, version = _context(view)
     ts = frame["ts"].to_numpy(dtype=float)
     until = effective_until(view.filters.until_ms, float(ts.max()))
-    reach = plan.context_since(view.filters.since_ms)
-    keep = (ts >= (-np.inf if reach is None else reach)) & (ts <= until)
     span = plan.Range(view.filters.since_ms, until, float(ts.min()))
     key = (version, span, repr(pricing))
-    return _prepared(key, frame[keep] if not keep.all() else frame, pricing, span), key
+    return _prepared(key, frame, pricing, span), key
 
 
 def _context(view: View) -> tuple[pd.DataFrame, tuple]:
@@ -50,8 +48,18 @@ def _context(view: View) -> tuple[pd.DataFrame, tuple]:
 
 # `key` says what the underscored arguments hold; they aren't hashed.
 @st.cache_resource(max_entries=4, ttl=3600, show_spinner="Measuring the range and learning model rates…")
-def _prepared(key: tuple, _context: pd.DataFrame, _pricing: Pricing, _span: plan.Range) -> plan.Calls:
-    return plan.prepare(_context, _pricing, _span)
+def _prepared(key: tuple, _frame: pd.DataFrame, _pricing: Pricing, _span: plan.Range) -> plan.Calls:
+    # Narrowed here, on a miss only: taking the rows of a million is most of a rerun otherwise.
+    ts = _frame["ts"].to_numpy(dtype=float)
+    reach = plan.context_since(_span.since_ms)
+    keep = (ts >= (-np.inf if reach is None else reach)) & (ts <= _span.until_ms)
+    return plan.prepare(_frame[keep] if not keep.all() else _frame, _pricing, _span)
+
+
+def values_in(column: pd.Series) -> list[str]:
+    """The non-empty values a category column holds, sorted (per category, not per row)."""
+    present = np.bincount(column.cat.codes.to_numpy() + 1, minlength=len(column.cat.categories) + 1)[1:] > 0
+    return sorted(value for value in column.cat.categories[present] if value)
 
 
 @st.cache_resource(max_entries=32, ttl=3600, show_spinner="Re-running the range under the scenario…")
