@@ -131,3 +131,31 @@ def test_each_kind_has_a_short_value(kind, value, threshold, shown):
     from relay_metrics.metrics.alerts import Firing
 
     assert _value(Firing("r", kind, "s", value, threshold, None, 0.0, "m")) == shown
+
+
+def test_a_new_minute_serves_the_last_result_while_the_next_is_computed():
+    # The Overview's alert panel re-evaluates every rule each minute (seconds on 10M rows);
+    # a click in a new minute gets the last minute's firings, as of their own moment.
+    import threading
+
+    from relay_metrics.app.alerts_panel import _ByMinute
+
+    kept, started, release = _ByMinute(), threading.Event(), threading.Event()
+    assert kept.get("k", 60_000, lambda: "first") == (60_000, "first")
+    assert kept.get("k", 119_999, lambda: "never") == (60_000, "first")  # the same minute: kept
+
+    def slow():
+        started.set()
+        release.wait(10)
+        return "second"
+
+    assert kept.get("k", 120_000, slow) == (60_000, "first")  # a new minute: served at once
+    assert started.wait(10)
+    assert kept.get("k", 121_000, lambda: "never") == (60_000, "first")  # one computation at a time
+    release.set()
+    for _ in range(100):
+        if kept.get("k", 121_000, lambda: "never") == (120_000, "second"):
+            break
+        threading.Event().wait(0.05)
+    assert kept.get("k", 121_000, lambda: "never") == (120_000, "second")
+    assert kept.get("other", 121_000, lambda: "computed now") == (121_000, "computed now")

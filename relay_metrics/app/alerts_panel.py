@@ -6,8 +6,12 @@ Margins in alerts are actuals: the pricing file's prices, never what-if edits.
 
 from __future__ import annotations
 
+import threading
 import time
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -77,8 +81,7 @@ def firing_now(view: View) -> None:
     if isinstance(loaded, str):
         st.caption("Alerts are off: the rules or prices can't be used (see the Alerts page).")
         return
-    moment = as_of(view)
-    firings = _evaluate(view.log_key, _until(view), loaded, moment, view.log.frame)
+    moment, firings = _evaluate(view.log_key, _until(view), loaded, as_of(view), view.log.frame)
     if not firings:
         return
     with st.container(border=True):
@@ -95,20 +98,14 @@ def firing_now(view: View) -> None:
 
 def rules_over_range(view: View, loaded: Setup) -> tuple[pd.DataFrame, list[Firing]]:
     """Every rule with its state over the range's days (evaluated at the end of each), and
-    the firings at the range's end. Kept for the minute: a rule checked on each of 30 days
-    takes seconds on a big log, and a revisit or a new session must not pay it again."""
+    the firings at the range's end. Kept by the minute (see _ByMinute): a rule checked on each
+    of 30 days takes seconds on a big log, and a revisit or a new session must not pay it again."""
     moment = as_of(view)
-    minute = moment // 60_000 * 60_000
-    return _rules_over_range(
-        view.log_key, _until(view), tuple(loaded.rules), loaded.pricing, minute, view.days, moment, view
-    )
+    key = repr((view.log_key, _until(view), loaded.rules, loaded.pricing, view.days))  # rules, prices: dicts inside
+    return _OVER_RANGE.get(key, moment, lambda: _rules_over_range(view, loaded, moment))[1]
 
 
-@st.cache_resource(max_entries=8, ttl=600, show_spinner=False)
-def _rules_over_range(
-    log_key, until_ms, rules: tuple, pricing: Pricing, minute: float, days: int, _moment: float, _view: View
-) -> tuple[pd.DataFrame, list[Firing]]:
-    view, loaded, moment = _view, Setup(list(rules), pricing), _moment
+def _rules_over_range(view: View, loaded: Setup, moment: float) -> tuple[pd.DataFrame, list[Firing]]:
     facts = log_facts_of(view.log_key, _until(view), view.log.frame)
     ends = moments_with_data(facts, [moment - k * MS_PER_DAY for k in range(min(view.days, MAX_DAYS))][::-1])
     # Every rule at once at each moment: rules over the same window share its margins.
@@ -132,7 +129,7 @@ def _rules_over_range(
         )
     table = pd.DataFrame(rows)
     table["rule"] = table["rule"].astype(object)
-    return table, _evaluate(view.log_key, _until(view), loaded, moment, view.log.frame)
+    return table, evaluate(loaded.rules, facts, loaded.pricing, _minute_of(moment))
 
 
 def firings_table(firings: list[Firing]) -> pd.DataFrame:
@@ -147,14 +144,68 @@ def firings_table(firings: list[Firing]) -> pd.DataFrame:
     )
 
 
-def _evaluate(log_key: tuple, until_ms: float, loaded: Setup, moment: float, frame: pd.DataFrame) -> list[Firing]:
-    # Rounded to the minute so a rerun within it reuses the evaluation.
-    return _cached_firings(log_key, until_ms, tuple(loaded.rules), loaded.pricing, moment // 60_000 * 60_000, frame)
+def _evaluate(
+    log_key: tuple, until_ms: float, loaded: Setup, moment: float, frame: pd.DataFrame
+) -> tuple[float, list[Firing]]:
+    """The rules firing at `moment`'s minute, or at an earlier minute's while this one's are
+    computed (see _ByMinute); with the moment they are as of."""
+    key = repr((log_key, until_ms, loaded.rules, loaded.pricing))  # rules, prices: dicts inside
+    minute = _minute_of(moment)
+    return _FIRING.get(
+        key, moment, lambda: evaluate(loaded.rules, log_facts_of(log_key, until_ms, frame), loaded.pricing, minute)
+    )
 
 
-@st.cache_resource(max_entries=8, ttl=600, show_spinner=False)
-def _cached_firings(log_key, until_ms, rules: tuple, pricing: Pricing, moment: float, _frame) -> list[Firing]:
-    return evaluate(list(rules), log_facts_of(log_key, until_ms, _frame), pricing, moment)
+def _minute_of(moment: float) -> float:
+    # Rules are evaluated at the minute, so every rerun within it gives the same answer.
+    return moment // 60_000 * 60_000
+
+
+class _ByMinute:
+    """Results that change with the clock, kept per key by the minute. When a minute has passed
+    since a key's last result, that result is served (with the moment it is as of) while the
+    new one is computed in the background: no click waits for every rule to be evaluated again
+    over a big log (seconds on 10M rows). A key seen for the first time is computed at once."""
+
+    def __init__(self, kept: int = 8):
+        self.kept = kept
+        self.lock = threading.Lock()
+        self.done: OrderedDict[Any, tuple[float, Any]] = OrderedDict()  # key -> (moment, result)
+        self.running: set = set()
+
+    def get(self, key: Any, moment: float, compute: Callable[[], Any]) -> tuple[float, Any]:
+        with self.lock:
+            found = self.done.get(key)
+            if found is not None and _minute_of(found[0]) >= _minute_of(moment):
+                return found
+            if found is not None:
+                if key not in self.running:
+                    self.running.add(key)
+                    threading.Thread(target=self._fill, args=(key, moment, compute), daemon=True).start()
+                return found
+        result = compute()
+        self._store(key, moment, result)
+        return moment, result
+
+    def _fill(self, key: Any, moment: float, compute: Callable[[], Any]) -> None:
+        try:
+            self._store(key, moment, compute())
+        finally:
+            with self.lock:
+                self.running.discard(key)
+
+    def _store(self, key: Any, moment: float, result: Any) -> None:
+        with self.lock:
+            found = self.done.get(key)
+            if found is None or found[0] <= moment:
+                self.done[key] = (moment, result)
+                self.done.move_to_end(key)
+            while len(self.done) > self.kept:
+                self.done.popitem(last=False)
+
+
+_FIRING = _ByMinute()
+_OVER_RANGE = _ByMinute()
 
 
 @st.cache_resource(max_entries=4, ttl=600, show_spinner=False)
