@@ -325,3 +325,30 @@ def test_shipped_pricing_file_is_valid():
     pricing = load_pricing(DEFAULT_PRICING)
     assert set(pricing.tiers) >= {"core", "pro", "max"}
     assert "EXAMPLE" in DEFAULT_PRICING.read_text()
+
+
+@pytest.mark.parametrize("tiers", [None, ("pro",), ("core", "unknown")])
+def test_each_period_of_margin_over_time_is_that_periods_own_margins(tmp_path, tiers):
+    # margin_over_time passes each period only the calls that reach into it; the figures
+    # must be those of margins() over the period with every call, to the bit.
+    from datetime import timedelta
+
+    from relay_metrics.demo import write_demo_log
+    from relay_metrics.metrics.profit import span_of
+    from relay_metrics.metrics.zones import window_ms
+
+    path = tmp_path / "relay-calls.ndjson"
+    write_demo_log(path, 6_000, 120, seed=11, end_ms=1_767_225_600_000)
+    frame = load_log(path).frame
+    end = date(2025, 12, 31)
+    periods = buckets(end - timedelta(days=89), end, "UTC")
+    span = span_of(frame, *window_ms(end - timedelta(days=89), end, "UTC"), None)
+    table = margin_over_time(frame, PRICING, span, periods, tiers)
+    for first, since_ms, until_ms in periods:
+        own = margins(
+            frame, PRICING, Span(since_ms, min(until_ms, span.until_ms), span.oldest_ts, span.newest_ts), tiers
+        )
+        row = table[(table["period"] == first) & (table["tier"] == ALL_TIERS)].iloc[0]
+        assert [row[k] for k in ("revenue_usd", "cost_usd", "margin_usd")] == [
+            own.total[k] for k in ("revenue_usd", "cost_usd", "margin_usd")
+        ]

@@ -438,6 +438,7 @@ def margin_over_time(
     same rule as margins(). Periods wholly outside the log are left out."""
     if covered is None:
         covered = coverage(frame)
+    starts, ends = covered["start_ms"].to_numpy(), covered["end_ms"].to_numpy()
     rows = []
     for first, since_ms, until_ms in periods:
         if since_ms > span.newest_ts or until_ms < span.oldest_ts:
@@ -445,7 +446,12 @@ def margin_over_time(
         part = replace(span, since_ms=max(since_ms, span.since_ms or since_ms), until_ms=until_ms)
         if span.until_ms is not None:
             part = replace(part, until_ms=min(until_ms, span.until_ms))
-        result = margins_of(activity(frame, part, covered), pricing, tiers)
+        # Only the calls that pay into the period or are made in it: the others add nothing to
+        # its revenue and can't be the latest call of an install it counts (a year of weeks
+        # otherwise passes over every call 52 times).
+        since, until = float(part.since_ms), part.until_prime
+        reaching = (starts <= until) & ((ends > since) | (starts >= since))
+        result = margins_of(activity(frame, part, covered[reaching]), pricing, tiers)
         rows.append({"period": first, "tier": ALL_TIERS, **result.total})
         for row in result.by_tier.itertuples(index=False):
             if row.installs or row.cost_usd or row.revenue_usd:
