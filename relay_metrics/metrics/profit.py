@@ -449,7 +449,7 @@ def margin_over_time(
         # Only the calls that pay into the period or are made in it: the others add nothing to
         # its revenue and can't be the latest call of an install it counts (a year of weeks
         # otherwise passes over every call 52 times).
-        since, until = float(part.since_ms), part.until_prime
+        since, until = float(part.since_ms or since_ms), part.until_prime  # since_ms set just above
         reaching = (starts <= until) & ((ends > since) | (starts >= since))
         result = margins_of(activity(frame, part, covered[reaching]), pricing, tiers)
         rows.append({"period": first, "tier": ALL_TIERS, **result.total})
