@@ -343,14 +343,14 @@ def tier_history(
     """An install's tier changes in ts order (ties in log order) between since and until: its
     first tier there ("first seen"), then each upgrade or downgrade (by monthly price;
     "change" between tiers of one price)."""
-    ids = frame["install_id"].astype(object).to_numpy()
-    mine = ids == install_id
+    # Compared as categories, not as ten million strings: the page asks for one install.
+    mine = np.array(frame["install_id"] == install_id, dtype=bool)  # a copy: narrowed in place below
     if since_ms is not None:
         mine &= frame["ts"].to_numpy(dtype=float) >= since_ms
     if until_ms is not None:
         mine &= frame["ts"].to_numpy(dtype=float) <= until_ms
     ts = frame["ts"].to_numpy(dtype=float)[mine]
-    tiers = frame["tier"].astype(object).to_numpy()[mine]
+    tiers = frame["tier"][mine].astype(object).to_numpy()
     tiers = np.array([t if isinstance(t, str) and t else "core" for t in tiers], dtype=object)
     order = np.argsort(ts, kind="stable")
     ts, tiers = ts[order], tiers[order]
