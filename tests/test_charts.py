@@ -230,3 +230,18 @@ def test_cost_per_install_axis_labels_each_power_of_ten_and_names_the_price():
     assert prices["mark"]["type"] == "tick"
     assert prices["encoding"]["color"]["scale"] == {"domain": ["Price"], "range": [colours.PRICE]}
     assert [row["price_per_month_text"] for row in spec["datasets"][prices["data"]["name"]]] == ["$0.00", "$9.99"]
+
+
+def test_the_cost_spread_sends_five_numbers_a_tier_and_draws_the_same_box():
+    # Vega-Lite's box plot takes R-7 quartiles (d3's), like numpy's default: of the five
+    # numbers sent, its quartiles are the 2nd, 3rd and 4th, which are those of every install.
+    rng = np.random.default_rng(7)
+    costs = rng.lognormal(0, 2, 999)
+    per_install = pd.DataFrame(
+        {"tier": ["pro"] * 999 + ["core"] * 3, "cost_per_month_usd": [*costs, 0.0, 1.0, 5.0], "price_per_month": 9.99}
+    )
+    spec = charts.install_cost_chart(per_install).to_dict()
+    rows = spec["datasets"][spec["layer"][0]["data"]["name"]]
+    assert [row["tier"] for row in rows] == ["pro"] * 5 + ["core"] * 5
+    sent = np.array([row["cost_per_month_usd"] for row in rows[:5]])
+    assert np.percentile(sent, [0, 25, 50, 75, 100]).tolist() == np.percentile(costs, [0, 25, 50, 75, 100]).tolist()
