@@ -28,6 +28,7 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 
+from relay_metrics.ingest.frames import unchecked_dtype
 from relay_metrics.ingest.live import LiveLog, LiveState
 from relay_metrics.ingest.loader import LOADER_VERSION, LoadedLog, Progress
 from relay_metrics.ingest.sources import LogSource, skipped_links
@@ -231,16 +232,7 @@ def _object_categorical(column: pa.ChunkedArray) -> pd.Categorical:
     encoded = column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
     categories = pd.Index(encoded.dictionary.to_numpy(zero_copy_only=False), dtype=object)
     codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False)
-    return pd.Categorical.from_codes(codes, dtype=_unchecked_dtype(categories))
-
-
-def _unchecked_dtype(categories: pd.Index) -> pd.CategoricalDtype:
-    """The dtype of these categories without pandas' check that they are unique and not
-    missing: they were a categorical's categories when the entry was written, so they are.
-    The check hashes every category, a fifth of a second for a million rows' job ids. An
-    entry is trusted this far already: it is unpickled, and only ever written by this user."""
-    fastpath = getattr(pd.CategoricalDtype, "_from_fastpath", None)  # pandas-internal, pinned
-    return fastpath(categories, ordered=False) if fastpath else pd.CategoricalDtype(categories)
+    return pd.Categorical.from_codes(codes, dtype=unchecked_dtype(categories))
 
 
 def _mapped(column: pd.Series, convert) -> pd.Series:
