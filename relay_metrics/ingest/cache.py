@@ -28,7 +28,7 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 
-from relay_metrics.ingest.frames import unchecked_dtype
+from relay_metrics.ingest.frames import dictionary_categorical
 from relay_metrics.ingest.live import LiveLog, LiveState
 from relay_metrics.ingest.loader import LOADER_VERSION, LoadedLog, Progress
 from relay_metrics.ingest.sources import LogSource, skipped_links
@@ -206,7 +206,10 @@ def _from_arrow(table: pa.Table, layout: dict) -> pd.DataFrame:
     rest = table.drop_columns(direct)
     frame = rest.to_pandas()
     for name in direct:
-        frame[name] = _object_categorical(table.column(name))
+        column = table.column(name)
+        # An entry has a record batch per block the frame's arrow-backed strings came in, each
+        # batch's codes into the one dictionary written; joining them copies only the codes.
+        frame[name] = dictionary_categorical(column.chunk(0) if column.num_chunks == 1 else column.combine_chunks())
     frame = frame[table.column_names]
     for name in layout["escaped"]:
         frame[name] = _mapped(frame[name], lambda data: data.decode("utf-8", "surrogatepass"))
@@ -222,17 +225,6 @@ def _from_arrow(table: pa.Table, layout: dict) -> pd.DataFrame:
         if frame[name].dtype != object:
             frame[name] = frame[name].astype(object)
     return frame
-
-
-def _object_categorical(column: pa.ChunkedArray) -> pd.Categorical:
-    """A dictionary column as the pandas categorical it was written from: object categories,
-    missing values as code -1."""
-    # An entry has a record batch per block the frame's arrow-backed strings came in, each
-    # batch's codes into the one dictionary written; joining them copies only the codes.
-    encoded = column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
-    categories = pd.Index(encoded.dictionary.to_numpy(zero_copy_only=False), dtype=object)
-    codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False)
-    return pd.Categorical.from_codes(codes, dtype=unchecked_dtype(categories))
 
 
 def _mapped(column: pd.Series, convert) -> pd.Series:

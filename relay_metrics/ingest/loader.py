@@ -33,7 +33,7 @@ import pyarrow.compute as pc
 import pyarrow.json as pj
 
 from relay_metrics.ingest import report as rpt
-from relay_metrics.ingest.frames import concat_frames, unchecked_dtype
+from relay_metrics.ingest.frames import concat_frames, dictionary_categorical
 from relay_metrics.ingest.jsonline import as_number, parse_line
 from relay_metrics.ingest.pushdown import (
     DISORDER_BOUND_MS,
@@ -674,12 +674,8 @@ def _table_to_frame(run: list[pa.Table]) -> pd.DataFrame:
     for name in ARROW_SCHEMA.names:
         column = columns.pop(name)
         if name in STRING_FIELDS:
-            encoded = column.combine_chunks()  # one dictionary for all blocks, merged in C++
-            data[name] = pd.Categorical.from_codes(
-                encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False),
-                dtype=unchecked_dtype(pd.Index(encoded.dictionary.to_numpy(zero_copy_only=False), dtype=object)),
-                validate=False,
-            )
+            # One dictionary for all blocks, merged in C++.
+            data[name] = dictionary_categorical(column.combine_chunks())
         else:
             data[name] = column.to_numpy()
     return pd.DataFrame(data, copy=False)
