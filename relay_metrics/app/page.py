@@ -128,18 +128,14 @@ def table(
 def derived(build: Callable[..., Any], source: Any, *args: Any) -> Any:
     """build(source, *args), kept while `source` (a kept figure) lives: the same object on
     every rerun, so its table's display form is kept too. Never mutate it."""
-    code = build.__code__
-    return _by_source(
-        source, ("derived", f"{code.co_filename}:{code.co_firstlineno}", repr(args)), lambda: build(source, *args)
-    )
+    return _by_source(source, ("derived", results.function_key(build), repr(args)), lambda: build(source, *args))
 
 
 def chart(container, build: Callable[..., Any], source: Any, *args: Any) -> None:
     """container.altair_chart(build(source, *args)), its Vega-Lite spec kept while `source`
     lives: for a kept figure (app.results) a rerun sends the spec again without building
     the Altair chart or converting it (50 ms or more a chart)."""
-    code = build.__code__
-    key = ("chart", f"{code.co_filename}:{code.co_firstlineno}", repr(args))
+    key = ("chart", results.function_key(build), repr(args))
     # Streamlit's own conversion, as altair_chart does it: the same spec, datasets as Arrow.
     spec = _by_source(source, key, lambda: _convert_altair_to_vega_lite_spec(build(source, *args)))
     # Streamlit moves the datasets out of the spec it is given: hand it a copy.

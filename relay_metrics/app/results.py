@@ -29,11 +29,16 @@ def of_view(view: View, compute: Callable[..., T], *args: Any, filters: Filters 
     if not all(isinstance(arg, _KEYABLE) or _keyable_tuple(arg) for arg in args):
         raise TypeError(f"{compute.__qualname__}: only plain values can key a kept result")
     filters = filters or view.filters
-    code = getattr(compute, "__code__", None)  # a page's own function: its file and line say which
-    name = f"{code.co_filename}:{code.co_firstlineno}:{compute.__qualname__}" if code else repr(compute)
     # repr: a tier named in the log may hold a lone surrogate, which Streamlit's hashing can't encode.
     key = repr((filters, view.zone, args))
-    return _kept(view.log_key, name, key, compute, view, filters, args)
+    return _kept(view.log_key, function_key(compute), key, compute, view, filters, args)
+
+
+def function_key(function: Callable) -> str:
+    """What names a function across reruns: a page's own functions are defined anew on each
+    run (and a lambda has no name of its own), so their file and line say which one it is."""
+    code = getattr(function, "__code__", None)
+    return f"{code.co_filename}:{code.co_firstlineno}:{function.__qualname__}" if code else repr(function)
 
 
 def row_count(view: View) -> int:
