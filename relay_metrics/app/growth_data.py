@@ -23,7 +23,7 @@ def history(view: View) -> tuple[pd.DataFrame, tuple]:
     if view.choice.is_upload:
         return view.log.frame, view.log_key
     got = source.load(view.choice, None)
-    return got.loaded.frame, (view.choice.paths, got.version)
+    return got.loaded.frame, source.log_key(view.choice, got)
 
 
 def billing(pricing: Pricing) -> tuple[Billing | None, str | None]:

@@ -43,7 +43,7 @@ def _context(view: View) -> tuple[pd.DataFrame, tuple]:
     reach = plan.context_since(view.filters.since_ms)
     until = view.filters.until_ms
     got = source.load(view.choice, reach, math.inf if until is None else until)
-    return got.loaded.frame, (view.choice.paths, got.version)
+    return got.loaded.frame, source.log_key(view.choice, got)
 
 
 # `key` says what the underscored arguments hold; they aren't hashed.

@@ -42,7 +42,7 @@ def warm_up() -> None:
         dates = sidebar.default_range(zone)
         choice = source.configured_log()
         got = source.warm(choice, *sidebar.needed_window(dates, zone))
-        log_key = (choice.paths, got.version)
+        log_key = source.log_key(choice, got)
         prices.log_coverage(log_key, got.loaded.frame)
         alerts_panel.log_facts_of(log_key, window_ms(*dates, zone)[1], got.loaded.frame)
     except Exception as exc:  # the first view reads the log itself and says what is wrong

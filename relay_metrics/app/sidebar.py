@@ -177,7 +177,7 @@ def _load(upload, window: tuple[float, float], forced: bool) -> _Log:
         st.error("The log can't be read. Nothing is shown until it can.")
         st.code(str(exc), language=None)
         st.stop()
-    return _Log(choice, got.loaded, got.note, (choice.paths, got.version), got.first_ts, got.since_ms)
+    return _Log(choice, got.loaded, got.note, source.log_key(choice, got), got.first_ts, got.since_ms)
 
 
 def _dates_asked(zone: str) -> tuple[date, date]:

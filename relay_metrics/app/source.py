@@ -216,6 +216,13 @@ def load(
         bar.empty()
 
 
+def log_key(choice: LogChoice, got: Refreshed) -> tuple:
+    """What identifies a read log's contents, for every cache of figures over them: the
+    pages' and the server's warm-up must build it alike, or the warm-up fills entries no
+    page reads."""
+    return (choice.paths, got.version)
+
+
 def warm(choice: LogChoice, since_ms: float | None, until_ms: float) -> Refreshed:
     """load() outside any page (at the server's start, see serve): no progress bar, no TTL.
 
