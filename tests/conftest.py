@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -34,6 +35,18 @@ def private_parse_cache(tmp_path_factory):
 def fresh_parse_cache(private_parse_cache, tmp_path_factory, monkeypatch):
     """Each test starts without parsed copies: what one test read never makes another's warm."""
     monkeypatch.setenv("RELAY_METRICS_CACHE", str(tmp_path_factory.mktemp("parse-cache")))
+
+
+@pytest.fixture(autouse=True)
+def fresh_alert_results(monkeypatch):
+    """Each test starts without alert results kept in this process: a result from an earlier
+    test's minute would be served while this minute's is computed, and a revisit of the page
+    would then show other "last fired" times than the first visit (alerts_panel._ByMinute)."""
+    alerts_panel = sys.modules.get("relay_metrics.app.alerts_panel")
+    if alerts_panel is None:  # not imported yet: it will start empty (domain tests never import it)
+        return
+    monkeypatch.setattr(alerts_panel, "_FIRING", alerts_panel._ByMinute())
+    monkeypatch.setattr(alerts_panel, "_OVER_RANGE", alerts_panel._ByMinute())
 
 
 @pytest.fixture
