@@ -182,6 +182,25 @@ def test_tier_filter_keeps_installs_attributed_there(frame_to_100):
     assert list(result.by_tier["tier"]) == ["core"]  # no unattributed row unless "unknown" is asked for
 
 
+@pytest.mark.parametrize("tiers", [("pro",), ("max",), ("gold", "pro"), ("unknown",), ("core", "unknown"), ("nope",)])
+def test_a_tier_filter_shows_those_tiers_rows_of_the_unfiltered_margins(frame_to_100, tiers):
+    # The app narrows every tier's margins to a tier filter instead of computing them again:
+    # the rows, installs and totals must be those of the tiers asked for, to the bit.
+    every = margins(frame_to_100, PRICING, month_span(frame_to_100))
+    narrowed = margins(frame_to_100, PRICING, month_span(frame_to_100), tiers)
+    kept = every.by_tier["tier"].isin(list(tiers))
+    if "unknown" in tiers:
+        kept |= every.by_tier["tier"] == "unattributed"
+    expected = every.by_tier[kept].reset_index(drop=True)
+    assert narrowed.to_dict()["by_tier"] == [row for row, keep in zip(every.to_dict()["by_tier"], kept) if keep]
+    pd.testing.assert_frame_equal(
+        narrowed.by_install, every.by_install[every.by_install["tier"].isin(list(tiers))].reset_index(drop=True)
+    )
+    assert narrowed.total["revenue_usd"] == expected["revenue_usd"].sum()
+    assert narrowed.total["cost_usd"] == expected["cost_usd"].sum()
+    assert narrowed.unpriced_tiers == tuple(t for t in every.unpriced_tiers if t in tiers)
+
+
 def test_zero_revenue_everywhere(frame):
     result = margins(frame, Pricing("USD", {}), month_span(frame))
     assert result.total["revenue_usd"] == 0 and result.total["margin_pct"] is None

@@ -6,7 +6,7 @@ the view's range and caches what depends on the dates alone.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import pandas as pd
@@ -20,13 +20,16 @@ from relay_metrics.metrics.profit import (
     Activity,
     Margins,
     Span,
+    TierRows,
     activity,
     buckets,
     coverage_note,
-    margin_over_time,
-    margins_of,
+    every_tier,
+    for_tiers,
+    over_time,
     span_of,
     tiers_by_cost,
+    tiers_per_period,
 )
 from relay_metrics.metrics.revenue import coverage
 from relay_metrics.metrics.zones import today_in
@@ -82,8 +85,14 @@ def _margins(
     log_key: tuple, span_key: tuple, key: str, _tiers: tuple[str, ...] | None, _pricing: Pricing, _view: View
 ) -> Margins:
     # Keyed on the log's version, the range, and (in `key`) the tier filter and the prices'
-    # values; what has a leading underscore isn't hashed.
-    return margins_of(view_activity(_view, Span(*span_key)), _pricing, _tiers)
+    # values; what has a leading underscore isn't hashed. A new tier filter narrows the
+    # margins of every tier, kept apart.
+    return for_tiers(_every_tier(log_key, span_key, repr(prices_key(_pricing)), _pricing, _view), _tiers)
+
+
+@st.cache_resource(max_entries=16, ttl=3600, show_spinner=False)
+def _every_tier(log_key: tuple, span_key: tuple, prices: str, _pricing: Pricing, _view: View) -> Margins:
+    return every_tier(view_activity(_view, Span(*span_key)), _pricing)
 
 
 def view_activity(view: View, span: Span) -> Activity:
@@ -107,31 +116,34 @@ def log_coverage(log_key: tuple, _frame: pd.DataFrame) -> pd.DataFrame:
 
 def view_margin_over_time(view: View, pricing: Pricing, span: Span) -> pd.DataFrame:
     """profit.margin_over_time for the view, per day or week; cached (a rerun of the page for
-    another widget must not redo a margin per period)."""
+    another widget must not redo a margin per period, and a tier change narrows every tier's)."""
     periods = tuple(buckets(view.start, view.end, view.zone))
+    span_key = (span.since_ms, span.until_ms, span.oldest_ts, span.newest_ts)
+    every = _per_period(view.log_key, span_key, periods, repr(prices_key(pricing)), pricing, view.log.frame)
     return _over_time(
-        view.log_key,
-        (span.since_ms, span.until_ms, span.oldest_ts, span.newest_ts),
-        periods,
-        view.filters.tier,
-        prices_key(pricing),
-        pricing,
-        view.log.frame,
+        view.log_key, span_key, periods, repr(prices_key(pricing)), repr(view.filters.tier), view.filters.tier, every
     )
 
 
 @st.cache_resource(max_entries=8, ttl=3600, show_spinner=False)
+def _per_period(
+    log_key: tuple, span_key: tuple, periods: tuple, prices: str, _pricing: Pricing, _frame: pd.DataFrame
+) -> list[tuple[date, TierRows]]:
+    # Keyed on the prices' values (`prices`); `_pricing` itself isn't hashed.
+    return tiers_per_period(_frame, _pricing, Span(*span_key), list(periods), log_coverage(log_key, _frame))
+
+
+@st.cache_resource(max_entries=16, ttl=3600, show_spinner=False)
 def _over_time(
     log_key: tuple,
     span_key: tuple,
     periods: tuple,
-    tiers: tuple[str, ...] | None,
-    prices_key: tuple,
-    _pricing: Pricing,
-    _frame: pd.DataFrame,
+    prices: str,
+    tiers_key: str,
+    _tiers: tuple[str, ...] | None,
+    _every: list[tuple[date, TierRows]],
 ) -> pd.DataFrame:
-    # Keyed on the prices' values (prices_key); `_pricing` itself isn't hashed.
-    return margin_over_time(_frame, _pricing, Span(*span_key), list(periods), tiers, log_coverage(log_key, _frame))
+    return over_time(_every, _tiers)
 
 
 def what_if_editor(file_pricing: Pricing, actual: Margins) -> None:

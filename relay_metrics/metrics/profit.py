@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import calendar
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
 import numpy as np
@@ -136,12 +136,49 @@ def activity(frame: pd.DataFrame, span: Span, covered: pd.DataFrame | None = Non
 
 
 @dataclass(frozen=True)
+class TierRows:
+    """The rows of a by_tier table before it is a table: for_tiers() narrows these, so a tier
+    filter keeps the rows (and sums them in the order) the unfiltered margins built."""
+
+    rows: tuple[dict, ...]  # each tier's, priced tiers first
+    unattributed: dict | None  # the calls without an install id, when they cost anything
+
+    def of(self, tiers: tuple[str, ...] | None) -> TierRows:
+        if tiers is None:
+            return self
+        return TierRows(
+            tuple(row for row in self.rows if row["tier"] in tiers),
+            self.unattributed if UNKNOWN in tiers else None,
+        )
+
+    def table(self) -> tuple[pd.DataFrame, dict]:
+        """by_tier and its total."""
+        rows = [*self.rows, *([self.unattributed] if self.unattributed else [])]
+        by_tier = pd.DataFrame(
+            {
+                name: pd.Series([row[name] for row in rows], dtype=object if name == "tier" else None)
+                for name in _TIER_COLUMNS
+            }
+        )
+        revenue = float(by_tier["revenue_usd"].sum())
+        cost = float(by_tier["cost_usd"].sum())
+        total = {
+            "revenue_usd": revenue,
+            "cost_usd": cost,
+            "margin_usd": revenue - cost,
+            "margin_pct": _pct(revenue - cost, revenue),
+        }
+        return by_tier, total
+
+
+@dataclass(frozen=True)
 class Margins:
     by_tier: pd.DataFrame  # one row per tier with installs or a price, then "unattributed"
     by_install: pd.DataFrame  # every install of the range, worst margin first
     total: dict
     unpriced_tiers: tuple[str, ...]  # named by the log, absent from the pricing file: price 0
     span: Span
+    tier_rows: TierRows = field(repr=False, compare=False)
 
     @property
     def days(self) -> float:
@@ -165,10 +202,34 @@ def margins(frame: pd.DataFrame, pricing: Pricing, span: Span, tiers: tuple[str,
 
 
 def margins_of(found: Activity, pricing: Pricing, tiers: tuple[str, ...] | None = None) -> Margins:
-    """margins() from an Activity: cheap, for a price or tier filter change."""
+    """margins() from an Activity: cheap, for a price change."""
+    return for_tiers(every_tier(found, pricing), tiers)
+
+
+def for_tiers(result: Margins, tiers: tuple[str, ...] | None) -> Margins:
+    """The margins of every tier narrowed to a tier filter (see margins()): cheaper than
+    computing them again, and the same figures, since tiers only add up."""
+    if tiers is None:
+        return result
+    rows = result.tier_rows.of(tiers)
+    by_tier, total = rows.table()
+    installs = result.by_install[result.by_install["tier"].isin(list(tiers))].reset_index(drop=True)
+    unpriced = tuple(tier for tier in result.unpriced_tiers if tier in tiers)
+    return Margins(by_tier, installs, total, unpriced, result.span, rows)
+
+
+def every_tier(found: Activity, pricing: Pricing) -> Margins:
+    installs = _worst_first(_installs(found, pricing))
+    rows = _tier_rows(installs, found, pricing)
+    by_tier, total = rows.table()
+    unpriced = tuple(row["tier"] for row in rows.rows if row["tier"] not in pricing.tiers)
+    return Margins(by_tier, installs[_INSTALL_COLUMNS], total, unpriced, found.span, rows)
+
+
+def _installs(found: Activity, pricing: Pricing) -> pd.DataFrame:
+    """One row per install paying into or spending in the range, in no particular order."""
     span = found.span
-    until = span.until_prime
-    paid = revenue_by_install(found.covered, pricing.price, span.since_ms, until)
+    paid = revenue_by_install(found.covered, pricing.price, span.since_ms, span.until_prime)
     costs = found.costs
     # Object columns: an install id or tier from a request header may be a lone surrogate,
     # which pandas' inferred str type can't hold.
@@ -182,20 +243,24 @@ def margins_of(found: Activity, pricing: Pricing, tiers: tuple[str, ...] | None 
             "paid_months": paid["covered_ms"].to_numpy(dtype=float) / PERIOD_MS,
         }
     )
-    unattributed_cost = found.unattributed_cost
-    if tiers is not None:
-        installs = installs[installs["tier"].isin(list(tiers))]
-        if UNKNOWN not in tiers:
-            unattributed_cost = 0.0
     tier_codes, tier_names = pd.factorize(installs["tier"])
     prices = np.array([pricing.price(t) for t in tier_names], dtype=float)
     installs["price_per_month"] = prices[tier_codes] if len(tier_codes) else np.zeros(0)
     installs["margin_usd"] = installs["revenue_usd"] - installs["cost_usd"]
     installs["cost_share_pct"] = _share(installs["cost_usd"].to_numpy(), installs["revenue_usd"].to_numpy())
-    margin, install_ids = installs["margin_usd"].tolist(), installs["install_id"].tolist()
-    worst_first = sorted(range(len(install_ids)), key=lambda i: (margin[i], install_ids[i]))
-    installs = installs.iloc[worst_first].reset_index(drop=True)
+    return installs
 
+
+def _worst_first(installs: pd.DataFrame) -> pd.DataFrame:
+    """Worst margin first, ties by install id: by_install's order, and the order tier sums add
+    up in (so a period's and a range's sums agree to the last bit). Ids are unique."""
+    order = np.lexsort((installs["install_id"].to_numpy(), installs["margin_usd"].to_numpy()))
+    return installs.iloc[order].reset_index(drop=True)
+
+
+def _tier_rows(installs: pd.DataFrame, found: Activity, pricing: Pricing) -> TierRows:
+    """Each tier's row from its installs (summed in `installs`' order), priced tiers first."""
+    span = found.span
     # factorize + bincount, not groupby: groupby turns keys into pyarrow strings, and a tier
     # from the log may hold a lone surrogate, which those can't.
     codes, names_seen = pd.factorize(installs["tier"])
@@ -209,8 +274,7 @@ def margins_of(found: Activity, pricing: Pricing, tiers: tuple[str, ...] | None 
     tier_cost = per_tier(installs["cost_usd"])
     tier_revenue = per_tier(installs["revenue_usd"])
     tier_paid = per_tier(installs["paid_months"])
-    priced = [t for t in pricing.tiers if tiers is None or t in tiers]
-    names = list(dict.fromkeys([*priced, *names_seen]))
+    names = list(dict.fromkeys([*pricing.tiers, *names_seen]))
     months = months_of(span.days)
     rows = []
     for tier in names:
@@ -220,7 +284,7 @@ def margins_of(found: Activity, pricing: Pricing, tiers: tuple[str, ...] | None 
         price = pricing.price(tier)
         cost = float(tier_cost.get(tier, 0.0))
         if subscribers is not None:
-            revenue = configured_revenue(subscribers, price, span.since_ms, until, span.oldest_ts)
+            revenue = configured_revenue(subscribers, price, span.since_ms, span.until_prime, span.oldest_ts)
             paid_months = subscribers * months
         else:
             revenue = float(tier_revenue.get(tier, 0.0))
@@ -239,37 +303,21 @@ def margins_of(found: Activity, pricing: Pricing, tiers: tuple[str, ...] | None 
                 "break_even_price_usd": cost / paid_months if paid_months else None,
             }
         )
-    if unattributed_cost:
-        rows.append(
-            {
-                "tier": UNATTRIBUTED,
-                "installs": 0,
-                "subscribers": None,
-                "price_per_month": None,
-                "revenue_usd": 0.0,
-                "cost_usd": unattributed_cost,
-                "margin_usd": -unattributed_cost,
-                "margin_pct": None,
-                "cost_per_install_month_usd": None,
-                "break_even_price_usd": None,
-            }
-        )
-    by_tier = pd.DataFrame(
-        {
-            name: pd.Series([row[name] for row in rows], dtype=object if name == "tier" else None)
-            for name in _TIER_COLUMNS
+    unattributed = None
+    if found.unattributed_cost:
+        unattributed = {
+            "tier": UNATTRIBUTED,
+            "installs": 0,
+            "subscribers": None,
+            "price_per_month": None,
+            "revenue_usd": 0.0,
+            "cost_usd": found.unattributed_cost,
+            "margin_usd": -found.unattributed_cost,
+            "margin_pct": None,
+            "cost_per_install_month_usd": None,
+            "break_even_price_usd": None,
         }
-    )
-    revenue = float(by_tier["revenue_usd"].sum())
-    cost = float(by_tier["cost_usd"].sum())
-    total = {
-        "revenue_usd": revenue,
-        "cost_usd": cost,
-        "margin_usd": revenue - cost,
-        "margin_pct": _pct(revenue - cost, revenue),
-    }
-    unpriced = tuple(t for t in names if t not in pricing.tiers)
-    return Margins(by_tier, installs[_INSTALL_COLUMNS], total, unpriced, span)
+    return TierRows(tuple(rows), unattributed)
 
 
 _TIER_COLUMNS = [
@@ -436,10 +484,21 @@ def margin_over_time(
 ) -> pd.DataFrame:
     """Revenue, cost and margin per period (see buckets), for all tiers and per tier, by the
     same rule as margins(). Periods wholly outside the log are left out."""
+    return over_time(tiers_per_period(frame, pricing, span, periods, covered), tiers)
+
+
+def tiers_per_period(
+    frame: pd.DataFrame,
+    pricing: Pricing,
+    span: Span,
+    periods: list[tuple[date, int, int]],
+    covered: pd.DataFrame | None = None,
+) -> list[tuple[date, TierRows]]:
+    """Every tier's margins in each period of the log: what over_time() narrows to a tier filter."""
     if covered is None:
         covered = coverage(frame)
     starts, ends = covered["start_ms"].to_numpy(), covered["end_ms"].to_numpy()
-    rows = []
+    out = []
     for first, since_ms, until_ms in periods:
         if since_ms > span.newest_ts or until_ms < span.oldest_ts:
             continue
@@ -451,30 +510,32 @@ def margin_over_time(
         # otherwise passes over every call 52 times).
         since, until = float(part.since_ms or since_ms), part.until_prime  # since_ms set just above
         reaching = (starts <= until) & ((ends > since) | (starts >= since))
-        result = margins_of(activity(frame, part, covered[reaching]), pricing, tiers)
-        rows.append({"period": first, "tier": ALL_TIERS, **result.total})
-        for row in result.by_tier.itertuples(index=False):
-            if row.installs or row.cost_usd or row.revenue_usd:
-                rows.append(
-                    {
-                        "period": first,
-                        "tier": row.tier,
-                        "revenue_usd": row.revenue_usd,
-                        "cost_usd": row.cost_usd,
-                        "margin_usd": row.margin_usd,
-                        "margin_pct": row.margin_pct,
-                    }
-                )
-    columns = ["period", "tier", "revenue_usd", "cost_usd", "margin_usd", "margin_pct"]
+        found = activity(frame, part, covered[reaching])
+        out.append((first, _tier_rows(_worst_first(_installs(found, pricing)), found, pricing)))
+    return out
+
+
+def over_time(per_period: list[tuple[date, TierRows]], tiers: tuple[str, ...] | None = None) -> pd.DataFrame:
+    """margin_over_time's table from tiers_per_period: a tier filter costs no new margins."""
+    rows = []
+    for first, every in per_period:
+        narrowed = every.of(tiers)
+        rows.append({"period": first, "tier": ALL_TIERS, **narrowed.table()[1]})
+        for row in [*narrowed.rows, *([narrowed.unattributed] if narrowed.unattributed else [])]:
+            if row["installs"] or row["cost_usd"] or row["revenue_usd"]:
+                rows.append({"period": first, **{name: row[name] for name in _OVER_TIME_COLUMNS}})
     return pd.DataFrame(
         {
             name: pd.Series(
                 [r[name] for r in rows],
                 dtype=object if name in ("tier", "period") else float,
             )
-            for name in columns
+            for name in ["period", *_OVER_TIME_COLUMNS]
         }
     )
+
+
+_OVER_TIME_COLUMNS = ["tier", "revenue_usd", "cost_usd", "margin_usd", "margin_pct"]
 
 
 def coverage_note(span: Span, zone_date_time) -> str | None:
