@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from relay_metrics.app import source
+from relay_metrics.app.prices import log_coverage
 from relay_metrics.app.sidebar import View
 from relay_metrics.metrics.billing import Billing, BillingError, load_billing
 from relay_metrics.metrics.growth import MOVEMENTS, Growth, billing_report, growth_of
@@ -60,7 +61,9 @@ def figures(view: View, pricing: Pricing, found: Billing | None) -> Growth:
 @st.cache_resource(max_entries=16, ttl=3600, show_spinner="Computing growth…")
 def _figures(key, since_ms, until_ms, tiers, prices, billing_key, _frame, _pricing, _found) -> Growth:
     # The underscored arguments aren't hashed: key, prices and billing_key say what they hold.
-    return growth_of(_frame, _pricing, _found, since_ms, until_ms, tiers)
+    # The log's coverage is the margins' (kept per log): a tier change must not redo it.
+    covered = None if _found is not None else log_coverage(key, _frame)
+    return growth_of(_frame, _pricing, _found, since_ms, until_ms, tiers, covered)
 
 
 def billing_matches(view: View, found: Billing) -> dict:

@@ -46,13 +46,17 @@ _MICRO = 1_000_000
 _DAY64 = np.timedelta64(1, "D")
 
 
-def activity_intervals(frame: pd.DataFrame, price: Callable[[str], float]) -> pd.DataFrame:
-    """The activity rule's paid intervals: one per call with an install id."""
+def activity_intervals(
+    frame: pd.DataFrame, price: Callable[[str], float], covered: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """The activity rule's paid intervals: one per call with an install id. `covered`:
+    coverage(frame), when the caller keeps it (it is most of the work on a big log)."""
     ids = frame["install_id"]
     if not (ids.notna() & (ids != "")).any():  # no subscriber at all
         empty = pd.Series([], dtype=object)
         return pd.DataFrame({"install_id": empty, "tier": empty, "start_ms": [], "end_ms": [], "monthly_usd": []})
-    covered = coverage(frame)
+    if covered is None:
+        covered = coverage(frame)
     codes, names = pd.factorize(covered["tier"])
     rates = np.array([price(tier) for tier in names] + [0.0], dtype=float)[codes]
     return covered.assign(monthly_usd=rates)
@@ -492,10 +496,13 @@ def growth_of(
     since_ms: float | None,
     until_ms: float | None,
     tiers: tuple[str, ...] | None = None,
+    covered: pd.DataFrame | None = None,
 ) -> Growth:
-    """growth() with revenue from the billing export when there is one, else from activity."""
+    """growth() with revenue from the billing export when there is one, else from activity
+    (`covered`: coverage(frame), when the caller keeps it)."""
     if billing is None:
-        return growth(frame, activity_intervals(frame, pricing.price), FROM_ACTIVITY, since_ms, until_ms, tiers)
+        intervals = activity_intervals(frame, pricing.price, covered)
+        return growth(frame, intervals, FROM_ACTIVITY, since_ms, until_ms, tiers)
     return growth(frame, billing.paying(), FROM_BILLING, since_ms, until_ms, tiers)
 
 
