@@ -143,8 +143,9 @@ def growth(
     call_tier = tiers_distinct[tier_index]
     for code, tier, when, limit in ((call_code, call_tier, ts, has_id), (iv_code, iv_tier, iv_start, None)):
         rows = np.flatnonzero((when <= until_) if limit is None else (limit & (when <= until_)))
-        rows = rows[np.lexsort((when[rows], code[rows]))]  # stable: ties keep their order
-        tier_of[code[rows]] = tier[rows]  # later rows overwrite earlier ones
+        latest = _latest_rows(code, when, rows, n_installs)
+        found = latest >= 0
+        tier_of[found] = tier[latest[found]]  # intervals, second, overwrite calls
     kept = np.ones(n_installs, dtype=bool) if tiers is None else np.isin(tier_of.astype(str), list(tiers))
     keep_unattributed = tiers is None or UNKNOWN in tiers
     iv_keep = kept[iv_code] & (iv_start <= until_) & (iv_end > iv_start)
@@ -233,6 +234,17 @@ def growth(
         icode,
     )
     return Growth(source, since_ms, until_, mrr, mrr_by_tier, movements, monthly, cohorts, retention)
+
+
+def _latest_rows(code: np.ndarray, when: np.ndarray, rows: np.ndarray, n: int) -> np.ndarray:
+    """Per code, the one of `rows` with the latest `when`, a tie to the later row; -1 for a
+    code without rows. Two passes, no sort: a sort of every call took seconds on 10M rows."""
+    latest_when = np.full(n, -np.inf)
+    np.maximum.at(latest_when, code[rows], when[rows])
+    ties = rows[when[rows] == latest_when[code[rows]]]
+    latest = np.full(n, -1, dtype=np.int64)
+    np.maximum.at(latest, code[ties], ties)
+    return latest
 
 
 def _install_events(code: np.ndarray, lo: np.ndarray, hi: np.ndarray, micro: np.ndarray, n: int) -> dict:
