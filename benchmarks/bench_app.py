@@ -1,6 +1,7 @@
 """Server time of the dashboard on a big log: the first load, and a rerun after a filter change.
 
     python benchmarks/bench_app.py [--rows 1000000] [--days 30] [--all] [--runs 5]
+                                   [--log FILE] [--pages Profit,Growth]
 
 --all picks the whole log in the date picker first (the issue's 10M-row year:
 `--rows 10000000 --days 365 --all`).
@@ -55,9 +56,12 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--days", type=int, default=30, help="the demo log's span")
     parser.add_argument("--all", action="store_true", help="pick the whole log's dates before timing")
+    parser.add_argument("--log", type=Path, help="an existing log of --rows rows over --days days ending today")
+    parser.add_argument("--pages", default="", help="comma-separated parts of page paths to time (default: all)")
     args = parser.parse_args()
 
-    log = demo_log(args.rows, args.days)
+    log = args.log or demo_log(args.rows, args.days)
+    pages = [page for page in PAGES if not args.pages or any(part in page for part in args.pages.split(","))]
     os.environ["RELAY_METRICS_LOG"] = str(log)
     os.environ["RELAY_METRICS_ALLOW_ANONYMOUS"] = "1"
     os.environ["RELAY_METRICS_CACHE"] = tempfile.mkdtemp(prefix="relay-metrics-bench-app-")  # empty: cold
@@ -93,7 +97,7 @@ def main() -> None:
     # "again" the picks after those.
     print("\n| page | first view ms | tier change, new pick ms | tier change, again ms (median) |")
     print("|---|---:|---:|---:|")
-    for page in PAGES:
+    for page in pages:
         first = timed(lambda page=page: at.switch_page(page).run())
         assert not at.exception, (page, at.exception)
         times = []
