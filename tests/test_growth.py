@@ -273,3 +273,20 @@ def test_property_bridge_and_mrr_follow_the_activity_rule(write_log, calls, sinc
                 if t <= instant < end:
                     expected += PRICES[tier]
         assert row.mrr_usd == pytest.approx(expected), row.date
+
+
+@pytest.mark.parametrize("tiers, kept", [(("pro",), 2), (("max",), 0)])
+def test_the_tier_filter_goes_by_the_latest_call_in_time_a_tie_to_the_later_line(write_log, tiers, kept):
+    result = run(
+        write_log,
+        [
+            START,
+            record(ms("2026-01-20T00:00:00"), install_id="a", tier="pro"),
+            record(ms("2026-01-10T00:00:00"), install_id="a", tier="max"),  # later in the file, earlier in time
+            record(ms("2026-01-15T00:00:00"), install_id="b", tier="max"),
+            record(ms("2026-01-15T00:00:00"), install_id="b", tier="pro"),  # same time: the later line counts
+            END,
+        ],
+        tiers=tiers,
+    )
+    assert int(result.cohorts["installs"].sum()) == kept
