@@ -136,6 +136,28 @@ def test_display_safe():
     pa.Table.from_pandas(safe)  # what st.dataframe does: would raise on a lone surrogate
 
 
+def test_a_few_rows_of_a_log_wide_categorical_show_and_export_their_own_values():
+    # One install's calls keep the whole log's job ids as categories: only the rows' own are
+    # fixed (a million categories took seconds), and each row still shows its own value.
+    wide = categorical_column(["\ud800x", "=sum(1)", *[f"job-{i}" for i in range(1_000)], None])
+    few = wide.iloc[[1, 0, 1_001, 1_002, 500]]
+    shown = display_safe(pd.DataFrame({"job": few}))["job"]
+    assert [None if pd.isna(v) else v for v in shown] == [
+        "=sum(1)",
+        "\\ud800x",
+        "job-999",
+        None,
+        "job-498",
+    ]
+    assert read_csv_cells(csv_bytes(pd.DataFrame({"job": few})))[1:] == [
+        ["'=sum(1)"],
+        ["\\ud800x"],
+        ["job-999"],
+        [""],
+        ["job-498"],
+    ]
+
+
 def test_display_safe_of_a_loaded_frame_converts_to_arrow(write_log):
     frame = load_log(
         write_log(

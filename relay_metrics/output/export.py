@@ -63,11 +63,14 @@ def _map_text(column: pd.Series, fix) -> pd.Series:
     A categorical becomes an object column: fixing its categories could merge two of them.
     """
     if isinstance(column.dtype, pd.CategoricalDtype):
-        categories = [fix(c) if isinstance(c, str) else c for c in column.cat.categories]
+        codes, categories = column.cat.codes.to_numpy(), column.cat.categories
+        # A few rows of a log-wide column (one install's calls: millions of job ids as
+        # categories) fix only the categories they use.
+        used = np.unique(codes[codes >= 0]) if len(codes) < len(categories) else np.arange(len(categories))
         lookup = np.empty(len(categories) + 1, dtype=object)
-        lookup[:-1] = categories
+        lookup[used] = [fix(c) if isinstance(c, str) else c for c in categories[used]]
         lookup[-1] = np.nan  # code -1: missing
-        return pd.Series(lookup[column.cat.codes.to_numpy()], index=column.index, dtype=object, name=column.name)
+        return pd.Series(lookup[codes], index=column.index, dtype=object, name=column.name)
     if column.dtype == object:
         values = np.empty(len(column), dtype=object)
         values[:] = [fix(v) if isinstance(v, str) else v for v in column.to_numpy()]
