@@ -143,14 +143,28 @@ def test_a_warm_start_parses_only_what_was_appended(tmp_path):
 
 def test_a_window_cache_serves_a_later_window_but_not_an_earlier_one(tmp_path):
     log, store = tmp_path / LOG, tmp_path / "cache"
-    log.write_bytes(ORDERED)
-    since = T + 200 * 7 * MINUTE
+    # Long enough that the window's read skips the log's first part (ORDERED is read whole).
+    log.write_bytes(lines_of(*[record(ts=T + i * 7 * MINUTE, install_id=f"i{i % 5}") for i in range(20_000)]))
+    since = T + 16_000 * 7 * MINUTE
     first = LiveLog(log, since)
-    first.refresh()
+    assert first.refresh().report.window_read.bytes_skipped > 0
     cache.save(first, store)
     assert cache.restore(LiveLog(log, since + MINUTE), store)
     assert not cache.restore(LiveLog(log, since - MINUTE), store)
     assert not cache.restore(LiveLog(log), store)
+
+
+def test_a_window_read_that_skipped_nothing_holds_every_record_and_serves_any_window(tmp_path):
+    # A window that begins before the log reads all of it: that log is the full read, so the
+    # whole history (Growth's) is served from it, not read a second time.
+    log, store = tmp_path / LOG, tmp_path / "cache"
+    log.write_bytes(ORDERED)
+    live = LiveLog(log, T + 200 * 7 * MINUTE)
+    loaded = live.refresh()
+    assert loaded.report.window_read.bytes_skipped == 0 and live.since_ms is None
+    assert_same_frame(loaded.frame, load_log(log).frame)
+    cache.save(live, store)
+    assert cache.restore(LiveLog(log), store)
 
 
 def test_an_entry_for_another_loader_a_corrupt_one_or_one_others_can_write_is_ignored(tmp_path, monkeypatch):

@@ -197,6 +197,10 @@ class LiveLog:
         broken = broken_bound(plan.window_read, _order_of(updates, plan.witnesses))
         self._window_read = plan.window_read
         if not broken:
+            if all(starts.get(index) == 0 for index in range(len(files))):
+                # The window began before the log: every byte was read, so this log holds every
+                # record, and a view of the whole history (Growth's) reuses it, not reads it again.
+                self.since_ms = None
             return updates
         self.since_ms = None
         self._window_read = whole_read_instead(plan.window_read, broken)
