@@ -19,7 +19,6 @@ from relay_metrics.metrics.alerts import (
     ALERTS_ENV,
     RulesError,
     evaluate,
-    first_seen_models,
     load_rules,
     log_facts,
     lookback_ms,
@@ -100,7 +99,7 @@ def _check(args: argparse.Namespace) -> int:
     loaded = read_log(args, Window(read_from, now_ms))
     facts = log_facts(loaded.frame)
     firings = evaluate(rules, facts, pricing, now_ms, state.models, read_from)
-    for model, first in first_seen_models(facts.models, facts.ts).items():
+    for model, first in facts.first_seen.items():
         state.models[model] = min(first, state.models.get(model, first))
     due, cleared = plan(state, [f.key for f in firings], now_ms)
     by_key = {f.key: f for f in firings}

@@ -28,6 +28,7 @@ import tomllib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 from importlib.resources import files
 from pathlib import Path
 
@@ -225,6 +226,12 @@ class LogFacts:
     models: np.ndarray  # object, missing -> "unknown"
     wasted: np.ndarray  # bool: status error or refused
     covered: pd.DataFrame
+
+    @cached_property
+    def first_seen(self) -> dict[str, float]:
+        """Each model's first call in the log. A model called by a moment was first seen at
+        its first call, whatever the moment: the rule asks at 90 moments on a page."""
+        return first_seen_models(self.models, self.ts)
 
 
 def log_facts(frame: pd.DataFrame, covered: pd.DataFrame | None = None) -> LogFacts:
@@ -509,7 +516,7 @@ def _new_model(rule: Rule, context: Context) -> list[Firing]:
     since, until = _window(rule, context)
     facts = context.facts
     upto = facts.ts <= until
-    first_seen = first_seen_models(facts.models[upto], facts.ts[upto])
+    first_seen = facts.first_seen  # the models of `recent` were all first called by `until`
     recent = (facts.ts >= since) & upto
     if rule.tier is not None:
         recent &= facts.tiers == rule.tier
