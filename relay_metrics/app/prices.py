@@ -69,15 +69,19 @@ def view_margins(view: View, pricing: Pricing, span: Span | None = None) -> Marg
     """Margins for the view's dates (or `span`, e.g. the previous period) and tier filter;
     cached, so a page switch or a return to a view costs a lookup. Shared: never mutate."""
     span = span or view_span(view)
-    span_key = (span.since_ms, span.until_ms, span.oldest_ts, span.newest_ts)
     # repr: a tier named in the log may hold a lone surrogate, which Streamlit's hashing can't encode.
     key = repr((view.filters.tier, prices_key(pricing)))
-    return _margins(view.log_key, span_key, key, view.filters.tier, pricing, view)
+    return _margins(view.log_key, _span_key(span), key, view.filters.tier, pricing, view)
 
 
 def prices_key(pricing: Pricing) -> tuple:
     """What margins depend on in a pricing: each tier's price and subscribers."""
     return tuple((tier, p.price_per_month, p.subscribers) for tier, p in pricing.tiers.items())
+
+
+def _span_key(span: Span) -> tuple:
+    """The range as the caches below key it (and rebuild it: Span(*key))."""
+    return (span.since_ms, span.until_ms, span.oldest_ts, span.newest_ts)
 
 
 @st.cache_resource(max_entries=32, ttl=3600, show_spinner=False)
@@ -96,16 +100,14 @@ def _every_tier(log_key: tuple, span_key: tuple, prices: str, _pricing: Pricing,
 
 
 def view_activity(view: View, span: Span) -> Activity:
-    return _activity(view.log_key, span.since_ms, span.until_ms, span.oldest_ts, span.newest_ts, view.log.frame)
+    return _activity(view.log_key, _span_key(span), view.log.frame)
 
 
 @st.cache_resource(max_entries=16, ttl=3600, show_spinner=False)
-def _activity(
-    log_key: tuple, since_ms: float | None, until_ms: float | None, oldest: float, newest: float, _frame: pd.DataFrame
-) -> Activity:
+def _activity(log_key: tuple, span_key: tuple, _frame: pd.DataFrame) -> Activity:
     # Per install cost and coverage depend on the dates only, so a tier or price change
     # reuses them. `_frame` isn't hashed (leading underscore): log_key says which log it is.
-    return activity(_frame, Span(since_ms, until_ms, oldest, newest), log_coverage(log_key, _frame))
+    return activity(_frame, Span(*span_key), log_coverage(log_key, _frame))
 
 
 @st.cache_resource(max_entries=4, ttl=3600, show_spinner=False)
@@ -118,11 +120,9 @@ def view_margin_over_time(view: View, pricing: Pricing, span: Span) -> pd.DataFr
     """profit.margin_over_time for the view, per day or week; cached (a rerun of the page for
     another widget must not redo a margin per period, and a tier change narrows every tier's)."""
     periods = tuple(buckets(view.start, view.end, view.zone))
-    span_key = (span.since_ms, span.until_ms, span.oldest_ts, span.newest_ts)
-    every = _per_period(view.log_key, span_key, periods, repr(prices_key(pricing)), pricing, view.log.frame)
-    return _over_time(
-        view.log_key, span_key, periods, repr(prices_key(pricing)), repr(view.filters.tier), view.filters.tier, every
-    )
+    span_key, prices = _span_key(span), repr(prices_key(pricing))
+    every = _per_period(view.log_key, span_key, periods, prices, pricing, view.log.frame)
+    return _over_time(view.log_key, span_key, periods, prices, repr(view.filters.tier), view.filters.tier, every)
 
 
 @st.cache_resource(max_entries=8, ttl=3600, show_spinner=False)
